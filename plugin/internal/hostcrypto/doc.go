@@ -1,0 +1,14 @@
+// Package hostcrypto lets the filter ask the proxy to check a JWS signature
+// through Envoy's "verify_signature" foreign function instead of doing the
+// public-key arithmetic inside the Wasm module.
+//
+// It hand-encodes the VerifySignatureArguments protobuf message, converts JOSE
+// ECDSA signatures (r||s) to the DER form OpenSSL expects, and decodes the
+// VerifySignatureResult reply. It builds for GOOS=wasip1 and avoids fmt,
+// encoding/json and protobuf libraries to keep the module small.
+//
+//	ok, supported, err := hostcrypto.Verify(callForeign, "RS256", pub, signingInput, sig)
+//	if !supported || err != nil {
+//		// verify in-module instead, or reject: never treat this as success
+//	}
+package hostcrypto

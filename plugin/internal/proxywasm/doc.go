@@ -1,0 +1,28 @@
+// Package proxywasm is tokengate's guest-side binding of the Proxy-Wasm ABI
+// v0.2.1 for the standard Go toolchain (GOOS=wasip1 GOARCH=wasm
+// -buildmode=c-shared).
+//
+// The published Go SDKs either target TinyGo (their exports use //export) or
+// are not available as modules, so this package is deliberately small: it
+// exports the callbacks through //go:wasmexport, imports the host functions
+// through //go:wasmimport, and dispatches callbacks to the context interfaces
+// of the SDK's compiler-neutral types package. It knows nothing about tokens.
+//
+// Three rules shape it, all taken from how Envoy runs a Go module:
+//
+//   - Nothing happens in init() except registration: package initialisers run
+//     inside _initialize, where Envoy allows almost no host calls.
+//   - Nothing blocks: Envoy's poll_oneoff returns at once, so a sleeping or
+//     waiting goroutine spins the worker thread. Work that must wait uses
+//     ticks, queues or HTTP call callbacks.
+//   - Every export boundary recovers a Go panic. A panic in a stream callback
+//     becomes a fail-closed local 500 and an error log line, never a trap and
+//     never a pass.
+//
+// A plugin registers its VM context from main's package init:
+//
+//	func init() { proxywasm.SetVMContext(&vm{}) }
+//
+// and calls the host through the functions in hostcalls.go, for example
+// GetHTTPRequestHeaders and SendHTTPResponse.
+package proxywasm

@@ -1,0 +1,177 @@
+//go:build wasip1
+
+package proxywasm
+
+import (
+	"runtime/debug"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/tokengate/tokengate/internal/abi"
+)
+
+// The callbacks this module exports. Envoy skips a callback a module does not
+// export, so the body, trailer, TCP and gRPC callbacks, which an
+// authentication filter has no use for, are left out: exporting them would
+// cost a guest call per body chunk for nothing.
+
+//go:wasmexport proxy_abi_version_0_2_1
+func proxyABIVersion() {}
+
+//go:wasmexport proxy_on_context_create
+func proxyOnContextCreate(contextID, parentID uint32) {
+	enter()
+	defer recoverRoot("proxy_on_context_create")
+	vmState.createContext(contextID, parentID)
+}
+
+//go:wasmexport proxy_on_vm_start
+func proxyOnVMStart(rootID, size uint32) (ok bool) {
+	enter()
+	defer recoverBool("proxy_on_vm_start", &ok)
+	vmState.active = rootID
+	// Envoy calls this once per plugin (root) context, not once per VM.
+	return vmState.vm.OnVMStart(int(size)) == types.OnVMStartStatusOK
+}
+
+//go:wasmexport proxy_on_configure
+func proxyOnConfigure(rootID, size uint32) (ok bool) {
+	enter()
+	defer recoverBool("proxy_on_configure", &ok)
+	vmState.active = rootID
+	p, found := vmState.plugins[rootID]
+	if !found {
+		LogError("proxy_on_configure: unknown plugin context")
+		return false
+	}
+	return p.OnPluginStart(int(size)) == types.OnPluginStartStatusOK
+}
+
+//go:wasmexport proxy_on_tick
+func proxyOnTick(rootID uint32) {
+	enter()
+	defer recoverRoot("proxy_on_tick")
+	vmState.active = rootID
+	if p, ok := vmState.plugins[rootID]; ok {
+		p.OnTick()
+	}
+}
+
+//go:wasmexport proxy_on_queue_ready
+func proxyOnQueueReady(rootID, queueID uint32) {
+	enter()
+	defer recoverRoot("proxy_on_queue_ready")
+	vmState.active = rootID
+	if p, ok := vmState.plugins[rootID]; ok {
+		p.OnQueueReady(queueID)
+	}
+}
+
+//go:wasmexport proxy_on_http_call_response
+func proxyOnHTTPCallResponse(rootID, callID, numHeaders, bodySize, numTrailers uint32) {
+	enter()
+	defer recoverRoot("proxy_on_http_call_response")
+	vmState.active = rootID
+	cb, ok := vmState.calls[callID]
+	if !ok {
+		return
+	}
+	delete(vmState.calls, callID)
+	cb(int(numHeaders), int(bodySize), int(numTrailers))
+}
+
+//go:wasmexport proxy_on_request_headers
+func proxyOnRequestHeaders(contextID, numHeaders uint32, endOfStream bool) (action uint32) {
+	enter()
+	defer recoverStream("proxy_on_request_headers", &action)
+	vmState.active = contextID
+	hc, ok := vmState.streams[contextID]
+	if !ok {
+		return abi.ActionContinue
+	}
+	return uint32(hc.OnHttpRequestHeaders(int(numHeaders), endOfStream))
+}
+
+//go:wasmexport proxy_on_response_headers
+func proxyOnResponseHeaders(contextID, numHeaders uint32, endOfStream bool) (action uint32) {
+	enter()
+	defer recoverStream("proxy_on_response_headers", &action)
+	vmState.active = contextID
+	hc, ok := vmState.streams[contextID]
+	if !ok {
+		return abi.ActionContinue
+	}
+	return uint32(hc.OnHttpResponseHeaders(int(numHeaders), endOfStream))
+}
+
+//go:wasmexport proxy_on_done
+func proxyOnDone(contextID uint32) (done bool) {
+	enter()
+	done = true
+	defer recoverBool("proxy_on_done", &done)
+	vmState.active = contextID
+	if p, ok := vmState.plugins[contextID]; ok {
+		return p.OnPluginDone()
+	}
+	return true
+}
+
+//go:wasmexport proxy_on_log
+func proxyOnLog(contextID uint32) {
+	enter()
+	defer recoverRoot("proxy_on_log")
+	vmState.active = contextID
+	if hc, ok := vmState.streams[contextID]; ok {
+		hc.OnHttpStreamDone()
+	}
+}
+
+//go:wasmexport proxy_on_delete
+func proxyOnDelete(contextID uint32) {
+	enter()
+	defer recoverRoot("proxy_on_delete")
+	vmState.deleteContext(contextID)
+}
+
+// recoverRoot turns a panic in a non-stream callback into an error log line.
+func recoverRoot(where string) {
+	if r := recover(); r != nil {
+		logPanic(where, r)
+	}
+}
+
+// recoverBool turns a panic into an error log line and a false result, which
+// makes the host refuse the configuration instead of trapping.
+func recoverBool(where string, ok *bool) {
+	if r := recover(); r != nil {
+		logPanic(where, r)
+		*ok = false
+	}
+}
+
+// recoverStream fails the stream closed: the client gets a 500, the request
+// never reaches the upstream, and the VM stays usable.
+func recoverStream(where string, action *uint32) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	logPanic(where, r)
+	*action = abi.ActionPause
+	defer func() { _ = recover() }() // the response may already have been sent
+	_ = SendHTTPResponse(500, [][2]string{{"content-type", "application/json"}},
+		[]byte(`{"error":"internal_error","error_description":"the authentication filter failed; the request was refused"}`))
+}
+
+func logPanic(where string, r any) {
+	msg := "panic in " + where + ": "
+	switch v := r.(type) {
+	case error:
+		msg += v.Error()
+	case string:
+		msg += v
+	default:
+		msg += "(non-error value)"
+	}
+	LogError(msg + "\n" + string(debug.Stack()))
+}

@@ -1,0 +1,236 @@
+//go:build wasip1
+
+package proxywasm
+
+import (
+	"unsafe"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/tokengate/tokengate/internal/abi"
+)
+
+// statusError maps a host status to the SDK's error values (nil for OK).
+func statusError(s uint32) error {
+	switch s {
+	case abi.StatusOK:
+		return nil
+	case abi.StatusNotFound:
+		return types.ErrorStatusNotFound
+	case abi.StatusBadArgument:
+		return types.ErrorStatusBadArgument
+	case abi.StatusEmpty:
+		return types.ErrorStatusEmpty
+	case abi.StatusCASMismatch:
+		return types.ErrorStatusCasMismatch
+	case abi.StatusInternalFailure:
+		return types.ErrorInternalFailure
+	case abi.StatusUnimplemented:
+		return types.ErrorUnimplemented
+	default:
+		return types.ErrorStatusBadArgument
+	}
+}
+
+func strPtr(s string) unsafe.Pointer { return unsafe.Pointer(unsafe.StringData(s)) }
+
+func bytesPtr(b []byte) unsafe.Pointer {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Pointer(&b[0])
+}
+
+// view returns the host-written region as a slice without copying. The
+// region was allocated by proxy_on_memory_allocate, so it is ordinary Go
+// memory the caller now owns.
+func view(p *byte, size uint32) []byte {
+	if p == nil || size == 0 {
+		return nil
+	}
+	return unsafe.Slice(p, size)
+}
+
+// Log writes msg to the host log at level.
+func Log(level uint32, msg string) {
+	hostLog(level, strPtr(msg), uint32(len(msg)))
+}
+
+// LogDebug, LogInfo, LogWarn and LogError log at their level.
+func LogDebug(msg string) { Log(abi.LogDebug, msg) }
+
+// LogInfo logs at info level.
+func LogInfo(msg string) { Log(abi.LogInfo, msg) }
+
+// LogWarn logs at warn level.
+func LogWarn(msg string) { Log(abi.LogWarn, msg) }
+
+// LogError logs at error level.
+func LogError(msg string) { Log(abi.LogError, msg) }
+
+// LogLevel returns the host's current log level, so that expensive debug
+// messages can be skipped.
+func LogLevel() uint32 {
+	var l uint32
+	if hostGetLogLevel(&l) != abi.StatusOK {
+		return abi.LogInfo
+	}
+	return l
+}
+
+func getBuffer(buffer uint32, size int) ([]byte, error) {
+	if size <= 0 {
+		return nil, nil
+	}
+	var p *byte
+	var n uint32
+	if err := statusError(hostGetBufferBytes(buffer, 0, uint32(size), unsafe.Pointer(&p), &n)); err != nil {
+		return nil, err
+	}
+	return view(p, n), nil
+}
+
+// GetPluginConfiguration returns the plugin configuration (buffer type 7).
+// Call it from OnPluginStart with the size the host passed.
+func GetPluginConfiguration(size int) ([]byte, error) {
+	return getBuffer(abi.BufferPluginConfiguration, size)
+}
+
+// GetVMConfiguration returns the VM configuration (buffer type 6).
+func GetVMConfiguration(size int) ([]byte, error) {
+	return getBuffer(abi.BufferVMConfiguration, size)
+}
+
+// GetHTTPCallResponseBody returns the body of the response to an HTTP call;
+// valid only inside its callback.
+func GetHTTPCallResponseBody(size int) ([]byte, error) {
+	return getBuffer(abi.BufferHTTPCallResponseBody, size)
+}
+
+func getMap(mapType uint32) ([][2]string, error) {
+	var p *byte
+	var n uint32
+	if err := statusError(hostGetHeaderMapPairs(mapType, unsafe.Pointer(&p), &n)); err != nil {
+		return nil, err
+	}
+	return abi.DecodePairs(view(p, n))
+}
+
+// GetHTTPRequestHeaders returns every request header in order, pseudo-headers
+// (":path", ":method", ...) included. One host call, whatever the count.
+func GetHTTPRequestHeaders() ([][2]string, error) { return getMap(abi.MapHTTPRequestHeaders) }
+
+// GetHTTPResponseHeaders returns every response header in order.
+func GetHTTPResponseHeaders() ([][2]string, error) { return getMap(abi.MapHTTPResponseHeaders) }
+
+// GetHTTPCallResponseHeaders returns the headers of the response to an HTTP
+// call; valid only inside its callback.
+func GetHTTPCallResponseHeaders() ([][2]string, error) {
+	return getMap(abi.MapHTTPCallResponseHeaders)
+}
+
+// GetHTTPRequestHeader returns the first value of one request header.
+func GetHTTPRequestHeader(name string) (string, error) {
+	var p *byte
+	var n uint32
+	if err := statusError(hostGetHeaderMapValue(abi.MapHTTPRequestHeaders, strPtr(name), uint32(len(name)), unsafe.Pointer(&p), &n)); err != nil {
+		return "", err
+	}
+	return string(view(p, n)), nil
+}
+
+// ReplaceHTTPRequestHeader sets a request header, replacing any values.
+func ReplaceHTTPRequestHeader(name, value string) error {
+	return statusError(hostReplaceHeaderMapValue(abi.MapHTTPRequestHeaders, strPtr(name), uint32(len(name)), strPtr(value), uint32(len(value))))
+}
+
+// AddHTTPRequestHeader adds a value to a request header.
+func AddHTTPRequestHeader(name, value string) error {
+	return statusError(hostAddHeaderMapValue(abi.MapHTTPRequestHeaders, strPtr(name), uint32(len(name)), strPtr(value), uint32(len(value))))
+}
+
+// RemoveHTTPRequestHeader removes every value of a request header.
+func RemoveHTTPRequestHeader(name string) error {
+	return statusError(hostRemoveHeaderMapValue(abi.MapHTTPRequestHeaders, strPtr(name), uint32(len(name))))
+}
+
+// SendHTTPResponse answers the stream locally; the request does not go
+// upstream. The callback that calls it should return types.ActionPause.
+func SendHTTPResponse(status uint32, headers [][2]string, body []byte) error {
+	hs := abi.EncodePairs(headers)
+	return statusError(hostSendLocalResponse(status, nil, 0, bytesPtr(body), uint32(len(body)), bytesPtr(hs), uint32(len(hs)), abi.GRPCStatusNone))
+}
+
+// GetProperty reads a host property; path segments are joined with NUL as
+// the ABI requires (e.g. {"plugin_name"}, {"request", "path"}).
+func GetProperty(path ...string) ([]byte, error) {
+	var b []byte
+	for i, s := range path {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, s...)
+	}
+	var p *byte
+	var n uint32
+	if err := statusError(hostGetProperty(bytesPtr(b), uint32(len(b)), unsafe.Pointer(&p), &n)); err != nil {
+		return nil, err
+	}
+	return view(p, n), nil
+}
+
+// DefineMetric defines a counter, gauge or histogram and returns its id.
+func DefineMetric(metricType uint32, name string) (uint32, error) {
+	var id uint32
+	err := statusError(hostDefineMetric(metricType, strPtr(name), uint32(len(name)), &id))
+	return id, err
+}
+
+// IncrementMetric adds delta to a counter or gauge.
+func IncrementMetric(id uint32, delta int64) error {
+	return statusError(hostIncrementMetric(id, delta))
+}
+
+// RecordMetric sets a gauge or records a histogram sample.
+func RecordMetric(id uint32, value uint64) error {
+	return statusError(hostRecordMetric(id, value))
+}
+
+// CallForeignFunction calls a function the host registered by name, such as
+// Envoy's "verify_signature". A missing function gives ErrorStatusNotFound.
+func CallForeignFunction(name string, args []byte) ([]byte, error) {
+	var p *byte
+	var n uint32
+	if err := statusError(hostCallForeignFunction(strPtr(name), uint32(len(name)), bytesPtr(args), uint32(len(args)), unsafe.Pointer(&p), &n)); err != nil {
+		return nil, err
+	}
+	return view(p, n), nil
+}
+
+// DispatchHTTPCall sends an HTTP request to a named upstream (an Envoy
+// cluster) without blocking; cb runs in a later callback of the plugin
+// context that is active now.
+func DispatchHTTPCall(upstream string, headers [][2]string, body []byte, timeoutMillis uint32, cb HTTPCallback) (uint32, error) {
+	hs := abi.EncodePairs(headers)
+	var id uint32
+	err := statusError(hostHTTPCall(strPtr(upstream), uint32(len(upstream)), bytesPtr(hs), uint32(len(hs)), bytesPtr(body), uint32(len(body)), nil, 0, timeoutMillis, &id))
+	if err != nil {
+		return 0, err
+	}
+	vmState.calls[id] = cb
+	return id, nil
+}
+
+// SetTickPeriod asks the host to call OnTick every millis milliseconds (0 stops).
+func SetTickPeriod(millis uint32) error { return statusError(hostSetTickPeriod(millis)) }
+
+// ResumeHTTPRequest continues a request whose headers callback paused it.
+func ResumeHTTPRequest() error {
+	return statusError(hostContinueStream(abi.StreamHTTPRequest))
+}
+
+// SetEffectiveContext makes later host calls act on another context, e.g. a
+// stream paused while its plugin context waited for an HTTP call.
+func SetEffectiveContext(contextID uint32) error {
+	return statusError(hostSetEffectiveContext(contextID))
+}

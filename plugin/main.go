@@ -1,0 +1,152 @@
+//go:build wasip1
+
+// Command plugin is tokengate's Proxy-Wasm HTTP filter. It is built with the
+// standard Go toolchain as a WASI reactor:
+//
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -o tokengate.wasm ./plugin
+//
+// This file only wires entry points: the ABI binding is in
+// internal/proxywasm and every decision is made by internal/gate, which is
+// plain Go and tested natively as well as through the real module.
+package main
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/tokengate/tokengate/internal/abi"
+	"github.com/tokengate/tokengate/plugin/internal/gate"
+	"github.com/tokengate/tokengate/plugin/internal/proxywasm"
+)
+
+// version is set at build time from git (-ldflags -X main.version=...).
+var version = "dev"
+
+func main() {}
+
+func init() { proxywasm.SetVMContext(&vm{}) }
+
+type vm struct{ types.DefaultVMContext }
+
+func (*vm) NewPluginContext(uint32) types.PluginContext { return &plugin{} }
+
+// plugin is one configuration of the filter (one root context). Envoy creates
+// a new one for every configuration push, on the same VM.
+type plugin struct {
+	types.DefaultPluginContext
+	gate    *gate.Gate
+	metrics metrics
+	hooks   hooks
+}
+
+func (p *plugin) OnPluginStart(size int) types.OnPluginStartStatus {
+	cfg, err := proxywasm.GetPluginConfiguration(size)
+	if err != nil {
+		proxywasm.LogError("cannot read the plugin configuration: " + err.Error())
+		return types.OnPluginStartStatusFailed
+	}
+	cfg, p.hooks = testHooks(cfg)
+	g, warnings, err := gate.Compile(cfg)
+	for _, w := range warnings {
+		proxywasm.LogWarn(w)
+	}
+	if err != nil {
+		proxywasm.LogError("configuration refused: " + err.Error())
+		return types.OnPluginStartStatusFailed
+	}
+	p.gate = g
+	p.metrics.define()
+	proxywasm.LogInfo("tokengate " + version + " configured")
+	return types.OnPluginStartStatusOK
+}
+
+func (p *plugin) NewHttpContext(uint32) types.HttpContext { return &stream{plugin: p} }
+
+// stream is one HTTP request.
+type stream struct {
+	types.DefaultHttpContext
+	plugin *plugin
+}
+
+func (s *stream) OnHttpRequestHeaders(int, bool) types.Action {
+	headers, err := proxywasm.GetHTTPRequestHeaders()
+	if err != nil {
+		// Fail closed: a request whose headers cannot be read is not let through.
+		panic("reading request headers: " + err.Error())
+	}
+	if s.plugin.hooks.enabled() {
+		for _, h := range headers {
+			if h[0] == ":path" {
+				s.plugin.hooks.onRequest(h[1])
+			}
+		}
+	}
+	d := s.plugin.gate.Decide(&gate.Request{Headers: headers}, time.Now())
+	s.plugin.metrics.count(&d)
+	if !d.Allow {
+		proxywasm.LogInfo("denied with " + strconv.Itoa(d.Status) + ": " + d.Reason)
+		if err := proxywasm.SendHTTPResponse(uint32(d.Status), d.Headers, d.Body); err != nil {
+			panic("sending the local response: " + err.Error())
+		}
+		return types.ActionPause
+	}
+	for _, name := range d.RemoveHeaders {
+		mustHeader(proxywasm.RemoveHTTPRequestHeader(name))
+	}
+	for _, h := range d.SetHeaders {
+		mustHeader(proxywasm.ReplaceHTTPRequestHeader(h[0], h[1]))
+	}
+	if d.Path != "" {
+		mustHeader(proxywasm.ReplaceHTTPRequestHeader(":path", d.Path))
+	}
+	return types.ActionContinue
+}
+
+// mustHeader fails the request closed when a header mutation the decision
+// depends on (removing the token, setting a verified claim) did not happen.
+func mustHeader(err error) {
+	if err != nil {
+		panic("changing request headers: " + err.Error())
+	}
+}
+
+// metrics are the plugin's counters. Envoy numbers metrics from 0, so a
+// separate flag says whether the host accepted each definition.
+type metrics struct {
+	allowed, denied, unavailable counter
+}
+
+type counter struct {
+	id      uint32
+	defined bool
+}
+
+func defineCounter(name string) counter {
+	id, err := proxywasm.DefineMetric(abi.MetricCounter, name)
+	return counter{id: id, defined: err == nil}
+}
+
+func (c counter) inc() {
+	if c.defined {
+		_ = proxywasm.IncrementMetric(c.id, 1)
+	}
+}
+
+func (m *metrics) define() {
+	m.allowed = defineCounter("tokengate.requests.allowed")
+	m.denied = defineCounter("tokengate.requests.denied")
+	m.unavailable = defineCounter("tokengate.requests.keys_unavailable")
+}
+
+func (m *metrics) count(d *gate.Decision) {
+	switch {
+	case d.Allow:
+		m.allowed.inc()
+	case d.Status == 503:
+		m.unavailable.inc()
+	default:
+		m.denied.inc()
+	}
+}
