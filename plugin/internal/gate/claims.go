@@ -1,0 +1,272 @@
+package gate
+
+import (
+	"math"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// checkStatic applies the claim rules that do not depend on time: type,
+// audience, subject and claim requirements. (Issuer was matched when the
+// provider was chosen.)
+func (p *provider) checkStatic(t *jws) error {
+	if len(p.types) > 0 {
+		typ := t.header.Get("typ")
+		if typ.Type != gjson.String || !typeAccepted(p.types, typ.Str) {
+			return ErrTypeNotAccepted
+		}
+	}
+	if len(p.audiences) > 0 {
+		if err := p.checkAudience(t.claims.Get("aud")); err != nil {
+			return err
+		}
+	}
+	if len(p.subjects) > 0 {
+		sub := t.claims.Get("sub")
+		if sub.Type != gjson.String || !contains(p.subjects, sub.Str) {
+			return ErrSubjectNotAccepted
+		}
+	}
+	for i := range p.claims {
+		if !p.claims[i].satisfied(t.claims) {
+			return ErrClaimNotAccepted
+		}
+	}
+	return nil
+}
+
+// typeAccepted compares media types the way RFC 7515 §4.1.9 asks: case
+// insensitive, "application/" optional.
+func typeAccepted(accepted []string, typ string) bool {
+	typ = strings.TrimPrefix(strings.ToLower(typ), "application/")
+	for _, a := range accepted {
+		if strings.TrimPrefix(strings.ToLower(a), "application/") == typ {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *provider) checkAudience(aud gjson.Result) error {
+	switch {
+	case aud.Type == gjson.String:
+		if contains(p.audiences, aud.Str) {
+			return nil
+		}
+	case aud.IsArray():
+		ok := false
+		for _, a := range aud.Array() {
+			if a.Type != gjson.String {
+				return ErrClaimsMalformed
+			}
+			ok = ok || contains(p.audiences, a.Str)
+		}
+		if ok {
+			return nil
+		}
+	case aud.Exists():
+		return ErrClaimsMalformed
+	}
+	return ErrAudienceNotAccepted
+}
+
+// checkTime applies exp, nbf, iat and the lifetime limit at now (seconds),
+// with the provider's clock skew. It runs on every request, cached or not.
+func (p *provider) checkTime(claims gjson.Result, now float64) (exp float64, err error) {
+	exp, hasExp, err := numericDate(claims.Get("exp"))
+	if err != nil {
+		return 0, err
+	}
+	if hasExp && now >= exp+p.skew {
+		return 0, ErrTokenExpired
+	}
+	if !hasExp && (p.requireExp || p.maxLife > 0) {
+		return 0, ErrExpirationMissing
+	}
+	nbf, hasNbf, err := numericDate(claims.Get("nbf"))
+	if err != nil {
+		return 0, err
+	}
+	if hasNbf && now+p.skew < nbf {
+		return 0, ErrTokenNotYetValid
+	}
+	iat, hasIat, err := numericDate(claims.Get("iat"))
+	if err != nil {
+		return 0, err
+	}
+	if hasIat && iat > now+p.skew {
+		return 0, ErrTokenUsedBeforeIAT
+	}
+	if p.maxLife > 0 {
+		start := now
+		if hasIat {
+			start = iat
+		}
+		if exp-start > p.maxLife+p.skew {
+			return 0, ErrLifetimeTooLong
+		}
+	}
+	return exp, nil
+}
+
+// numericDate reads an RFC 7519 NumericDate: a JSON number, finite.
+func numericDate(v gjson.Result) (float64, bool, error) {
+	if !v.Exists() {
+		return 0, false, nil
+	}
+	if v.Type != gjson.Number || math.IsInf(v.Num, 0) || math.IsNaN(v.Num) {
+		return 0, false, ErrClaimsMalformed
+	}
+	return v.Num, true, nil
+}
+
+// grantedScopes reports whether claims grant every scope in want. Scopes come
+// from "scope" (RFC 8693 §4.2, a space-delimited string) and "scp" (used by
+// Entra ID and Okta), each either a string or an array of strings.
+func grantedScopes(claims gjson.Result, want []string) bool {
+	scope, scp := claims.Get("scope"), claims.Get("scp")
+	for _, w := range want {
+		if !hasValue(scope, w) && !hasValue(scp, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasValue reports whether v (a space-delimited string or an array of
+// strings) contains s.
+func hasValue(v gjson.Result, s string) bool {
+	switch {
+	case v.Type == gjson.String:
+		for f := v.Str; f != ""; {
+			var word string
+			word, f, _ = strings.Cut(f, " ")
+			if word == s {
+				return true
+			}
+		}
+	case v.IsArray():
+		found := false
+		v.ForEach(func(_, e gjson.Result) bool {
+			found = e.Type == gjson.String && e.Str == s
+			return !found
+		})
+		return found
+	}
+	return false
+}
+
+func (r *claimRule) satisfied(claims gjson.Result) bool {
+	v := claims.Get(r.path)
+	if !v.Exists() {
+		return false
+	}
+	if r.equals != nil {
+		for _, e := range r.equals {
+			if sameJSON(v, e) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, want := range r.has {
+		ok := false
+		if v.IsArray() {
+			v.ForEach(func(_, e gjson.Result) bool {
+				ok = sameJSON(e, want)
+				return !ok
+			})
+		} else if want.Type == gjson.String {
+			ok = hasValue(v, want.Str)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// sameJSON compares two JSON values: strings and numbers by value, the rest
+// by their compact text.
+func sameJSON(a, b gjson.Result) bool {
+	if a.Type != b.Type {
+		return false
+	}
+	switch a.Type {
+	case gjson.String:
+		return a.Str == b.Str
+	case gjson.Number:
+		return a.Num == b.Num
+	case gjson.True, gjson.False, gjson.Null:
+		return true
+	}
+	return compact(a.Raw) == compact(b.Raw)
+}
+
+// compact drops insignificant whitespace from JSON text.
+func compact(s string) string {
+	var b strings.Builder
+	inString := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inString:
+			b.WriteByte(c)
+			if c == '\\' && i+1 < len(s) {
+				i++
+				b.WriteByte(s[i])
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+			b.WriteByte(c)
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// headerValue renders a claim for an upstream header: strings as they are,
+// numbers and booleans as JSON text, arrays joined by commas, objects as
+// compact JSON. A value with control characters is not forwarded.
+func headerValue(v gjson.Result) (string, bool) {
+	var s string
+	switch {
+	case !v.Exists() || v.Type == gjson.Null:
+		return "", false
+	case v.Type == gjson.String:
+		s = v.Str
+	case v.IsArray():
+		var parts []string
+		v.ForEach(func(_, e gjson.Result) bool {
+			if e.Type == gjson.String {
+				parts = append(parts, e.Str)
+			} else {
+				parts = append(parts, compact(e.Raw))
+			}
+			return true
+		})
+		s = strings.Join(parts, ",")
+	default:
+		s = compact(v.Raw)
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
+			return "", false
+		}
+	}
+	return s, true
+}

@@ -1,0 +1,279 @@
+package gate
+
+import (
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// Request is what the gate sees of an HTTP request.
+type Request struct {
+	// Headers are all request headers as the proxy gives them: lower-case
+	// names, pseudo-headers included (":method", ":path" with its query,
+	// ":authority", ":scheme"); a name may repeat.
+	Headers [][2]string
+}
+
+// Decision is the gate's answer for one request.
+type Decision struct {
+	Allow bool
+
+	// When !Allow: the local response (CONTRACT §3).
+	Status  int
+	Headers [][2]string
+	Body    []byte
+
+	// When Allow: changes to the upstream request, applied in this order.
+	RemoveHeaders []string
+	SetHeaders    [][2]string
+	Path          string // if not empty, the new ":path" (token removed from the query)
+
+	// For logs and metrics; never contains the token.
+	Provider   string // the provider that accepted the credential, or ""
+	Reason     string // why the request was refused, "" when allowed
+	UnknownKID bool   // the token's kid is not in its issuer's key set
+	Cached     bool   // the token was found in the verified-token cache
+}
+
+// request is a Request with its routing fields pulled out.
+type request struct {
+	headers [][2]string
+	method  string
+	path    string // without the query
+	query   string
+}
+
+// Decide answers one request at time now. It never panics on any input and
+// never allows a request whose credential it could not verify.
+func (g *Gate) Decide(in *Request, now time.Time) Decision {
+	req := request{headers: in.Headers}
+	for _, h := range in.Headers {
+		switch h[0] {
+		case ":method":
+			req.method = h[1]
+		case ":path":
+			req.path, req.query, _ = strings.Cut(h[1], "?")
+		}
+	}
+	if ambiguous(req.path) {
+		return g.deny(ErrPathAmbiguous, "")
+	}
+	r := g.match(&req)
+	if r == nil {
+		return g.deny(ErrNoRule, "")
+	}
+	allow := Decision{Allow: true, RemoveHeaders: append([]string(nil), g.outputs...)}
+	if !r.requires {
+		return allow
+	}
+	if r.preflight && req.method == "OPTIONS" && req.has("origin") && req.has("access-control-request-method") {
+		return allow
+	}
+	token, src, err := extract(&req, r.providers)
+	if err != nil {
+		return g.deny(err, "")
+	}
+	if token == "" {
+		if r.allowMissing {
+			return allow
+		}
+		return g.deny(ErrTokenMissing, "")
+	}
+	v := g.verify(token, src, r.providers, float64(now.UnixNano())/1e9)
+	if v.err != nil {
+		d := g.deny(v.err, "")
+		d.UnknownKID = v.unknownKID
+		return d
+	}
+	p := v.provider
+	if len(r.scopes) > 0 && !grantedScopes(v.claims, r.scopes) {
+		d := g.deny(ErrScopeMissing, r.scopeList)
+		d.Provider = p.name
+		return d
+	}
+	allow.Provider = p.name
+	allow.Cached = v.cached
+	if !p.forward {
+		strip(&allow, &req, src)
+	}
+	for _, h := range p.toHeaders {
+		if value, ok := headerValue(v.claims.Get(h.claim)); ok {
+			allow.SetHeaders = append(allow.SetHeaders, [2]string{h.header, value})
+		}
+	}
+	if p.payloadHdr != "" && v.payload != "" {
+		allow.SetHeaders = append(allow.SetHeaders, [2]string{p.payloadHdr, v.payload})
+	}
+	return allow
+}
+
+func (r *request) has(name string) bool {
+	for _, h := range r.headers {
+		if h[0] == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *Gate) match(req *request) *rule {
+	if g.rules == nil {
+		return g.anyRule
+	}
+	for _, r := range g.rules {
+		if r.matches(req) {
+			return r
+		}
+	}
+	return nil
+}
+
+// ambiguous reports a path that proxies and applications may resolve
+// differently: dot segments, encoded dots or separators, backslashes. Rules
+// match on the path as received, so such a path could reach a protected
+// resource through a public prefix ("/healthz/../admin"); it is refused
+// instead. Envoy's normalize_path and merge_slashes remove most of these
+// before the filter runs.
+func ambiguous(path string) bool {
+	if path == "" {
+		return false
+	}
+	if path[0] != '/' || strings.IndexByte(path, '\\') >= 0 {
+		return true
+	}
+	for i := 0; i+2 < len(path); i++ {
+		if path[i] == '%' {
+			switch strings.ToLower(path[i+1 : i+3]) {
+			case "2e", "2f", "5c", "00":
+				return true
+			}
+		}
+	}
+	for seg := path[1:]; ; {
+		var s string
+		s, seg, _ = strings.Cut(seg, "/")
+		if s == "." || s == ".." {
+			return true
+		}
+		if seg == "" {
+			return false
+		}
+	}
+}
+
+// verified is the outcome of checking one credential.
+type verified struct {
+	provider   *provider
+	claims     gjson.Result
+	payload    string // base64url payload, for payload_header
+	cached     bool
+	unknownKID bool
+	err        error
+}
+
+// verify checks a credential found at src against the providers that read
+// src. now is in seconds.
+func (g *Gate) verify(token string, src source, provs []*provider, now float64) verified {
+	var jwts []*provider
+	passphrases := false
+	for _, p := range provs {
+		if !p.reads(src) {
+			continue
+		}
+		if p.passphrase != nil {
+			passphrases = true
+			if p.passphrase.check(token) {
+				return verified{provider: p}
+			}
+			continue
+		}
+		jwts = append(jwts, p)
+	}
+	if len(jwts) == 0 {
+		if passphrases {
+			return verified{err: ErrPassphraseInvalid}
+		}
+		return verified{err: ErrTokenMissing}
+	}
+	if e := g.cache.get(token); e != nil && containsProvider(jwts, e.provider) {
+		if _, err := e.provider.checkTime(e.claims, now); err != nil {
+			g.cache.remove(e)
+			return verified{err: err}
+		}
+		return verified{provider: e.provider, claims: e.claims, payload: payloadOf(token), cached: true}
+	}
+	t, err := parseJWS(token)
+	if err != nil {
+		return verified{err: err}
+	}
+	iss := t.claims.Get("iss")
+	if iss.Type != gjson.String {
+		return verified{err: ErrIssuerNotAccepted}
+	}
+	var (
+		first       error
+		unavailable bool
+		kidKnown    bool
+		tried       bool
+	)
+	for _, p := range jwts {
+		if p.issuer != iss.Str {
+			continue
+		}
+		tried = true
+		if p.keys != nil && t.kid != "" && p.keys.HasKid(t.kid) {
+			kidKnown = true
+		}
+		err := p.verifySignature(t)
+		if err == nil {
+			err = p.checkStatic(t)
+		}
+		var exp float64
+		if err == nil {
+			exp, err = p.checkTime(t.claims, now)
+		}
+		if err == nil {
+			g.cache.put(token, p, t.claims, exp)
+			return verified{provider: p, claims: t.claims, payload: t.payloadB64}
+		}
+		if err == ErrKeysUnavailable {
+			unavailable = true
+			continue
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	switch {
+	case !tried:
+		return verified{err: ErrIssuerNotAccepted}
+	case first == nil && unavailable:
+		return verified{err: ErrKeysUnavailable}
+	}
+	return verified{err: first, unknownKID: t.kid != "" && !kidKnown}
+}
+
+func (p *provider) reads(s source) bool {
+	for _, o := range p.sources {
+		if o == s {
+			return true
+		}
+	}
+	return false
+}
+
+func containsProvider(list []*provider, p *provider) bool {
+	for _, e := range list {
+		if e == p {
+			return true
+		}
+	}
+	return false
+}
+
+func payloadOf(token string) string {
+	_, rest, _ := strings.Cut(token, ".")
+	payload, _, _ := strings.Cut(rest, ".")
+	return payload
+}

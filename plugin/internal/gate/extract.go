@@ -1,0 +1,219 @@
+package gate
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// source is one place a token may be presented.
+type source struct {
+	kind   sourceKind
+	name   string // header name (lower case), query parameter or cookie name
+	prefix string // header value prefix, e.g. "Bearer " (matched case-insensitively)
+}
+
+type sourceKind uint8
+
+const (
+	fromHeader sourceKind = iota
+	fromParam
+	fromCookie
+)
+
+// authorizationBearer is the default source: RFC 6750 §2.1.
+var authorizationBearer = source{kind: fromHeader, name: "authorization", prefix: "Bearer "}
+
+func (c *compiler) sources(path string, v gjson.Result) []source {
+	var out []source
+	if hs := v.Get("from_headers"); hs.Exists() {
+		if !hs.IsArray() {
+			c.fail(path+".from_headers", "must be an array of {\"name\", \"value_prefix\"}")
+			return nil
+		}
+		for i, h := range hs.Array() {
+			hp := path + ".from_headers[" + strconv.Itoa(i) + "]"
+			if !c.fields(hp, h, "name", "value_prefix") {
+				return nil
+			}
+			s := source{kind: fromHeader, name: strings.ToLower(c.str(hp+".name", h.Get("name"), "")),
+				prefix: c.str(hp+".value_prefix", h.Get("value_prefix"), "")}
+			if s.name == "" || !isToken(s.name) {
+				c.fail(hp+".name", "must be a valid HTTP header name")
+			}
+			out = append(out, s)
+		}
+	}
+	for _, p := range c.strings(path+".from_params", v.Get("from_params")) {
+		out = append(out, source{kind: fromParam, name: p})
+	}
+	for _, p := range c.strings(path+".from_cookies", v.Get("from_cookies")) {
+		out = append(out, source{kind: fromCookie, name: p})
+	}
+	if out == nil {
+		out = []source{authorizationBearer}
+	}
+	return out
+}
+
+// extract finds the token for a rule whose providers are provs. It returns
+// "" when no source holds one. Two different tokens are an error (RFC 6750
+// §2: a client uses one method).
+func extract(req *request, provs []*provider) (string, source, error) {
+	var (
+		token string
+		found source
+	)
+	seen := make([]source, 0, 4)
+	for _, p := range provs {
+		for _, s := range p.sources {
+			dup := false
+			for _, o := range seen {
+				dup = dup || o == s
+			}
+			if dup {
+				continue
+			}
+			seen = append(seen, s)
+			t, err := s.lookup(req)
+			if err != nil {
+				return "", source{}, err
+			}
+			switch {
+			case t == "":
+			case token == "":
+				token, found = t, s
+			case t != token:
+				return "", source{}, ErrTokenMultiple
+			}
+		}
+	}
+	return token, found, nil
+}
+
+// lookup returns the credential s holds in req, or "".
+func (s source) lookup(req *request) (string, error) {
+	switch s.kind {
+	case fromHeader:
+		var value string
+		n := 0
+		for _, h := range req.headers {
+			if strings.EqualFold(h[0], s.name) {
+				value = h[1]
+				n++
+			}
+		}
+		if n == 0 {
+			return "", nil
+		}
+		if n > 1 {
+			return "", ErrRequestMalformed
+		}
+		return s.credential(value)
+	case fromParam:
+		for q := req.query; q != ""; {
+			var kv string
+			kv, q, _ = strings.Cut(q, "&")
+			k, v, _ := strings.Cut(kv, "=")
+			if k != s.name {
+				continue
+			}
+			v, err := url.QueryUnescape(v)
+			if err != nil || v == "" || !printable(v) {
+				return "", ErrRequestMalformed
+			}
+			return v, nil
+		}
+	case fromCookie:
+		for _, h := range req.headers {
+			if !strings.EqualFold(h[0], "cookie") {
+				continue
+			}
+			for c := h[1]; c != ""; {
+				var kv string
+				kv, c, _ = strings.Cut(c, ";")
+				k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+				if k == s.name && v != "" {
+					return v, nil
+				}
+			}
+		}
+	}
+	return "", nil
+}
+
+// credential takes the credential out of a header value. A value with
+// another scheme holds no token; the right scheme with nothing usable after
+// it is a malformed request.
+func (s source) credential(value string) (string, error) {
+	if s.prefix == "" {
+		if value == "" || !printable(value) {
+			return "", ErrRequestMalformed
+		}
+		return value, nil
+	}
+	scheme := strings.TrimRight(s.prefix, " ")
+	if len(value) < len(scheme) || !strings.EqualFold(value[:len(scheme)], scheme) {
+		return "", nil
+	}
+	rest := value[len(scheme):]
+	if rest != "" && rest[0] != ' ' && scheme != s.prefix {
+		return "", nil // "Bearerx ..." is another scheme
+	}
+	cred := strings.Trim(rest, " ")
+	if cred == "" || !printable(cred) {
+		return "", ErrRequestMalformed
+	}
+	return cred, nil
+}
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// strip removes the token found at s from the upstream request.
+func strip(d *Decision, req *request, s source) {
+	switch s.kind {
+	case fromHeader:
+		d.RemoveHeaders = append(d.RemoveHeaders, s.name)
+	case fromParam:
+		var kept []string
+		for q := req.query; q != ""; {
+			var kv string
+			kv, q, _ = strings.Cut(q, "&")
+			if k, _, _ := strings.Cut(kv, "="); k != s.name {
+				kept = append(kept, kv)
+			}
+		}
+		d.Path = req.path
+		if len(kept) > 0 {
+			d.Path += "?" + strings.Join(kept, "&")
+		}
+	case fromCookie:
+		var kept []string
+		for _, h := range req.headers {
+			if !strings.EqualFold(h[0], "cookie") {
+				continue
+			}
+			for c := h[1]; c != ""; {
+				var kv string
+				kv, c, _ = strings.Cut(c, ";")
+				kv = strings.TrimSpace(kv)
+				if k, _, _ := strings.Cut(kv, "="); k != s.name && kv != "" {
+					kept = append(kept, kv)
+				}
+			}
+		}
+		d.RemoveHeaders = append(d.RemoveHeaders, "cookie")
+		if len(kept) > 0 {
+			d.SetHeaders = append(d.SetHeaders, [2]string{"cookie", strings.Join(kept, "; ")})
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package gate
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tokengate/tokengate/internal/jwk"
+)
+
+// algorithm is one JWS algorithm the verifier accepts: asymmetric only
+// (RFC 8725 §3.1). "none" and HMAC are not in the table, so they can be
+// neither configured nor accepted.
+type algorithm struct {
+	method jwt.SigningMethod
+	kty    string
+	crv    string // required curve for EC and OKP keys
+}
+
+var algorithms = map[string]algorithm{
+	"RS256":   {jwt.SigningMethodRS256, "RSA", ""},
+	"RS384":   {jwt.SigningMethodRS384, "RSA", ""},
+	"RS512":   {jwt.SigningMethodRS512, "RSA", ""},
+	"PS256":   {jwt.SigningMethodPS256, "RSA", ""},
+	"PS384":   {jwt.SigningMethodPS384, "RSA", ""},
+	"PS512":   {jwt.SigningMethodPS512, "RSA", ""},
+	"ES256":   {jwt.SigningMethodES256, "EC", "P-256"},
+	"ES384":   {jwt.SigningMethodES384, "EC", "P-384"},
+	"ES512":   {jwt.SigningMethodES512, "EC", "P-521"},
+	"EdDSA":   {jwt.SigningMethodEdDSA, "OKP", "Ed25519"},
+	"Ed25519": {jwt.SigningMethodEdDSA, "OKP", "Ed25519"}, // RFC 9864's fully-specified name
+}
+
+// allAlgorithms is the default allow-list, in a stable order for docs and
+// errors.
+var allAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+	"ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
+
+// fits reports whether key k may verify a token signed with alg
+// (RFC 7517 §4.4 and CONTRACT §4: type and curve must match, a published
+// "alg" must be equal).
+func fits(k *jwk.Key, alg string, a algorithm) bool {
+	if k.Kty != a.kty || (a.crv != "" && k.Crv != a.crv) {
+		return false
+	}
+	if k.Alg != "" && k.Alg != alg {
+		return false
+	}
+	switch k.Public.(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+		return true
+	}
+	return false
+}
+
+// verifySignature checks t's signature with the keys of p: the key named by
+// kid, or, without a kid, every key that fits. It reports ErrUnknownKey when
+// no key could even be tried.
+func (p *provider) verifySignature(t *jws) error {
+	a, ok := algorithms[t.alg]
+	if !ok || !p.allows(t.alg) {
+		return ErrAlgorithmNotAllowed
+	}
+	keys := p.keys
+	if keys == nil {
+		return ErrKeysUnavailable
+	}
+	tried := false
+	for _, k := range keys.Keys {
+		if t.kid != "" && k.Kid != t.kid {
+			continue
+		}
+		if !fits(k, t.alg, a) {
+			continue
+		}
+		tried = true
+		if a.method.Verify(t.signingInput, t.signature, k.Public) == nil {
+			return nil
+		}
+	}
+	if !tried {
+		return ErrUnknownKey
+	}
+	return ErrSignatureInvalid
+}
+
+func (p *provider) allows(alg string) bool {
+	for _, a := range p.algorithms {
+		if a == alg {
+			return true
+		}
+	}
+	return false
+}

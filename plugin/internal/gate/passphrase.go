@@ -1,0 +1,89 @@
+package gate
+
+import (
+	"crypto/pbkdf2"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// passphrase is a shared secret accepted as a Bearer credential: for batch
+// jobs and tools that cannot obtain tokens. The plain form is compared in
+// constant time; the hashed form is PBKDF2-SHA256, and each distinct
+// presented value is hashed once and the outcome remembered (keyed by its
+// SHA-256), so a steady client costs one hash, not one per request.
+type passphrase struct {
+	plain []byte // SHA-256 of the configured plain passphrase, or nil
+
+	iterations int
+	salt, hash []byte
+
+	seen map[[32]byte]bool // presented value digest → accepted
+}
+
+// maxSeen bounds the memory of remembered outcomes; when full it is cleared.
+const maxSeen = 256
+
+const pbkdf2Format = "pbkdf2-sha256$<iterations>$<salt, unpadded base64>$<32-byte hash, unpadded base64>"
+
+func (c *compiler) passphrase(path string, v gjson.Result) *passphrase {
+	plain, hashed := v.Get("passphrase"), v.Get("hashed_passphrase")
+	if plain.Exists() == hashed.Exists() {
+		c.fail(path, `a passphrase provider needs exactly one of "passphrase" or "hashed_passphrase"`)
+		return nil
+	}
+	pp := &passphrase{seen: map[[32]byte]bool{}}
+	if plain.Exists() {
+		s := c.str(path+".passphrase", plain, "")
+		if len(s) < 16 {
+			c.fail(path+".passphrase", "must be at least 16 characters")
+			return nil
+		}
+		sum := sha256.Sum256([]byte(s))
+		pp.plain = sum[:]
+		return pp
+	}
+	s := c.str(path+".hashed_passphrase", hashed, "")
+	parts := strings.Split(s, "$")
+	bad := func(why string) *passphrase {
+		c.fail(path+".hashed_passphrase", why+"; want "+pbkdf2Format)
+		return nil
+	}
+	if len(parts) != 4 || parts[0] != "pbkdf2-sha256" {
+		return bad("unknown format")
+	}
+	n, err := strconv.Atoi(parts[1])
+	if err != nil || n < 1000 || n > 10_000_000 {
+		return bad("iterations must be from 1000 to 10000000")
+	}
+	pp.iterations = n
+	if pp.salt, err = base64.RawStdEncoding.Strict().DecodeString(parts[2]); err != nil || len(pp.salt) < 8 {
+		return bad("salt must be at least 8 bytes")
+	}
+	if pp.hash, err = base64.RawStdEncoding.Strict().DecodeString(parts[3]); err != nil || len(pp.hash) != 32 {
+		return bad("hash must be 32 bytes")
+	}
+	return pp
+}
+
+// check reports whether presented is the passphrase.
+func (pp *passphrase) check(presented string) bool {
+	digest := sha256.Sum256([]byte(presented))
+	if pp.plain != nil {
+		return subtle.ConstantTimeCompare(digest[:], pp.plain) == 1
+	}
+	if ok, seen := pp.seen[digest]; seen {
+		return ok
+	}
+	key, err := pbkdf2.Key(sha256.New, presented, pp.salt, pp.iterations, len(pp.hash))
+	ok := err == nil && subtle.ConstantTimeCompare(key, pp.hash) == 1
+	if len(pp.seen) >= maxSeen {
+		clear(pp.seen)
+	}
+	pp.seen[digest] = ok
+	return ok
+}

@@ -1,0 +1,195 @@
+package gate
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// rule is one entry of "rules": a match and what it requires.
+type rule struct {
+	prefix  string
+	path    string
+	methods []string
+	headers []headerMatch
+
+	requires     bool        // false: the request passes unauthenticated
+	providers    []*provider // any one must verify the token
+	scopes       []string    // all must be granted
+	scopeList    string      // scopes joined by spaces, for the challenge
+	allowMissing bool        // no token: pass unauthenticated; a bad token is still refused
+	preflight    bool        // CORS preflight requests pass unauthenticated
+}
+
+type headerMatch struct {
+	name, exact, prefix string
+	present             bool
+}
+
+func (c *compiler) rule(path string, v gjson.Result, g *Gate) *rule {
+	if !c.fields(path, v, "match", "requires", "allow_missing", "bypass_cors_preflight") {
+		return nil
+	}
+	r := &rule{}
+	m := v.Get("match")
+	if !m.Exists() {
+		c.fail(path+".match", "is required (e.g. {\"prefix\": \"/\"})")
+		return nil
+	}
+	if !c.fields(path+".match", m, "prefix", "path", "methods", "headers") {
+		return nil
+	}
+	r.prefix = c.str(path+".match.prefix", m.Get("prefix"), "")
+	r.path = c.str(path+".match.path", m.Get("path"), "")
+	if r.prefix == "" && r.path == "" {
+		c.fail(path+".match", "needs \"prefix\" or \"path\"")
+	}
+	for _, p := range []string{r.prefix, r.path} {
+		if p != "" && p[0] != '/' {
+			c.fail(path+".match", "paths must start with \"/\"")
+		}
+	}
+	for _, meth := range c.strings(path+".match.methods", m.Get("methods")) {
+		r.methods = append(r.methods, strings.ToUpper(meth))
+	}
+	if hs := m.Get("headers"); hs.Exists() {
+		if !hs.IsArray() {
+			c.fail(path+".match.headers", "must be an array of {\"name\", \"exact\" | \"prefix\" | \"present\"}")
+			return nil
+		}
+		for i, h := range hs.Array() {
+			hp := path + ".match.headers[" + strconv.Itoa(i) + "]"
+			if !c.fields(hp, h, "name", "exact", "prefix", "present") {
+				return nil
+			}
+			hm := headerMatch{name: strings.ToLower(c.str(hp+".name", h.Get("name"), ""))}
+			if hm.name == "" {
+				c.fail(hp+".name", "is required")
+			}
+			n := 0
+			if e := h.Get("exact"); e.Exists() {
+				hm.exact = c.str(hp+".exact", e, "")
+				n++
+			}
+			if e := h.Get("prefix"); e.Exists() {
+				hm.prefix = c.str(hp+".prefix", e, "")
+				n++
+			}
+			if e := h.Get("present"); e.Exists() {
+				hm.present = c.boolean(hp+".present", e, false)
+				if !hm.present {
+					c.fail(hp+".present", "must be true (a rule cannot match on an absent header)")
+				}
+				n++
+			}
+			if n != 1 {
+				c.fail(hp, "needs exactly one of \"exact\", \"prefix\" or \"present\"")
+			}
+			r.headers = append(r.headers, hm)
+		}
+	}
+	r.allowMissing = c.boolean(path+".allow_missing", v.Get("allow_missing"), false)
+	r.preflight = c.boolean(path+".bypass_cors_preflight", v.Get("bypass_cors_preflight"), false)
+	req := v.Get("requires")
+	if !req.Exists() {
+		if r.allowMissing {
+			c.fail(path+".allow_missing", "needs \"requires\"")
+		}
+		return r
+	}
+	if !c.fields(path+".requires", req, "providers", "scopes") {
+		return nil
+	}
+	r.requires = true
+	names := c.strings(path+".requires.providers", req.Get("providers"))
+	if names == nil {
+		r.providers = g.providers
+	}
+	for i, n := range names {
+		p := g.provider(n)
+		if p == nil {
+			c.fail(path+".requires.providers["+strconv.Itoa(i)+"]", "unknown provider "+strconv.Quote(n))
+			return nil
+		}
+		r.providers = append(r.providers, p)
+	}
+	r.scopes = c.strings(path+".requires.scopes", req.Get("scopes"))
+	for i, s := range r.scopes {
+		if !quotable(s) || strings.ContainsRune(s, ' ') {
+			c.fail(path+".requires.scopes["+strconv.Itoa(i)+"]", "a scope is printable ASCII without spaces, quotes or backslashes")
+		}
+	}
+	r.scopeList = strings.Join(r.scopes, " ")
+	for _, p := range r.providers {
+		if p.passphrase != nil && len(r.scopes) > 0 {
+			c.fail(path+".requires.scopes", "provider "+strconv.Quote(p.name)+" is a passphrase and grants no scopes")
+		}
+	}
+	return r
+}
+
+func (g *Gate) provider(name string) *provider {
+	for _, p := range g.providers {
+		if p.name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// matches reports whether the rule applies to a request.
+func (r *rule) matches(req *request) bool {
+	if r.path != "" && req.path != r.path {
+		return false
+	}
+	if r.prefix != "" && !hasPathPrefix(req.path, r.prefix) {
+		return false
+	}
+	if len(r.methods) > 0 {
+		ok := false
+		for _, m := range r.methods {
+			if m == req.method {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	for _, h := range r.headers {
+		if !h.matches(req) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasPathPrefix matches whole path segments: "/v1/score" matches "/v1/score"
+// and "/v1/score/batch" but not "/v1/scores", so that a public prefix never
+// opens a neighbour by accident. A prefix ending in "/" matches as a plain
+// prefix.
+func hasPathPrefix(path, prefix string) bool {
+	if !strings.HasPrefix(path, prefix) {
+		return false
+	}
+	return len(path) == len(prefix) || prefix[len(prefix)-1] == '/' || path[len(prefix)] == '/'
+}
+
+func (h *headerMatch) matches(req *request) bool {
+	for _, kv := range req.headers {
+		if !strings.EqualFold(kv[0], h.name) {
+			continue
+		}
+		switch {
+		case h.present:
+			return true
+		case h.prefix != "" && strings.HasPrefix(kv[1], h.prefix):
+			return true
+		case h.prefix == "" && kv[1] == h.exact:
+			return true
+		}
+	}
+	return false
+}

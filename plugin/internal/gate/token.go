@@ -1,0 +1,112 @@
+package gate
+
+import (
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/tokengate/tokengate/internal/jwk"
+)
+
+// maxTokenBytes bounds the work one request can cause. Real access tokens are
+// a few KiB at most.
+const maxTokenBytes = 16 << 10
+
+// jws is a parsed compact JWS (RFC 7515 §7.1) whose header and payload are
+// JSON objects. Nothing in it has been verified yet.
+type jws struct {
+	raw          string
+	signingInput string // header.payload, exactly as received
+	payloadB64   string
+	header       gjson.Result
+	claims       gjson.Result
+	signature    []byte
+	alg, kid     string
+}
+
+// parseJWS splits and decodes a compact JWS. It enforces the format rules of
+// CONTRACT §4 that do not depend on keys or time.
+func parseJWS(token string) (*jws, error) {
+	if len(token) > maxTokenBytes {
+		return nil, ErrTokenMalformed
+	}
+	dot1 := strings.IndexByte(token, '.')
+	if dot1 < 0 {
+		return nil, ErrTokenMalformed
+	}
+	dot2 := dot1 + 1 + strings.IndexByte(token[dot1+1:], '.')
+	if dot2 == dot1 {
+		return nil, ErrTokenMalformed
+	}
+	if rest := strings.Count(token[dot2+1:], "."); rest != 0 {
+		if rest == 2 {
+			return nil, ErrTokenEncrypted
+		}
+		return nil, ErrTokenMalformed
+	}
+	t := &jws{raw: token, signingInput: token[:dot2], payloadB64: token[dot1+1 : dot2]}
+	hdr, err := jwk.DecodeSegment(token[:dot1])
+	if err != nil || len(hdr) == 0 {
+		return nil, ErrTokenMalformed
+	}
+	payload, err := jwk.DecodeSegment(t.payloadB64)
+	if err != nil || len(payload) == 0 {
+		return nil, ErrTokenMalformed
+	}
+	if t.signature, err = jwk.DecodeSegment(token[dot2+1:]); err != nil || len(t.signature) == 0 {
+		return nil, ErrTokenMalformed
+	}
+	if t.header, err = object(hdr); err != nil {
+		return nil, ErrTokenMalformed
+	}
+	if t.claims, err = object(payload); err != nil {
+		return nil, ErrClaimsMalformed
+	}
+	alg := t.header.Get("alg")
+	if alg.Type != gjson.String {
+		return nil, ErrTokenMalformed
+	}
+	t.alg = alg.Str
+	if kid := t.header.Get("kid"); kid.Exists() {
+		if kid.Type != gjson.String {
+			return nil, ErrTokenMalformed
+		}
+		t.kid = kid.Str
+	}
+	// This verifier understands no critical extension (RFC 7515 §4.1.11), and
+	// an unencoded payload (RFC 7797) is never a JWT.
+	if t.header.Get("crit").Exists() || t.header.Get("b64").Exists() {
+		return nil, ErrHeaderUnsupported
+	}
+	return t, nil
+}
+
+// object parses a JSON object strictly: valid JSON, an object at the top, and
+// no member name twice (parsers disagree on duplicates, which is an attack
+// surface; RFC 7515 §4 and RFC 7519 §4 require rejecting them).
+func object(b []byte) (gjson.Result, error) {
+	if !gjson.ValidBytes(b) {
+		return gjson.Result{}, ErrTokenMalformed
+	}
+	r := gjson.ParseBytes(b)
+	if !r.IsObject() {
+		return gjson.Result{}, ErrTokenMalformed
+	}
+	var names [32]string
+	seen := names[:0]
+	dup := false
+	r.ForEach(func(k, _ gjson.Result) bool {
+		for _, s := range seen {
+			if s == k.Str {
+				dup = true
+				return false
+			}
+		}
+		seen = append(seen, k.Str)
+		return true
+	})
+	if dup {
+		return gjson.Result{}, ErrTokenMalformed
+	}
+	return r, nil
+}

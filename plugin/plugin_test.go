@@ -1,0 +1,191 @@
+//go:build !wasip1
+
+package main
+
+// These tests drive the real tokengate.wasm through testhost, request by
+// request, the way a proxy does. The verifier's rules are covered natively in
+// internal/gate; here every outcome must survive the trip through the ABI.
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokengate/tokengate/internal/issuer"
+	"github.com/tokengate/tokengate/testhost"
+)
+
+const (
+	iss = "https://idp.example.com/realms/ml"
+	aud = "api://scoring"
+)
+
+func config(t testing.TB, idp *issuer.Issuer) string {
+	return `{
+  "realm": "models",
+  "providers": {
+    "corp": {"issuer": "` + iss + `", "audiences": ["` + aud + `"], "jwks": ` + string(idp.JWKS()) + `,
+      "claim_to_headers": [{"claim": "sub", "header": "x-user"}]},
+    "pending": {"issuer": "https://pending.example.com", "jwks_uri": "https://pending.example.com/certs"}
+  },
+  "rules": [
+    {"match": {"prefix": "/healthz"}},
+    {"match": {"prefix": "/v1/score"}, "requires": {"providers": ["corp"], "scopes": ["score"]}},
+    {"match": {"prefix": "/"}, "requires": {"providers": ["corp", "pending"]}}
+  ]
+}`
+}
+
+func newIssuer(t testing.TB) *issuer.Issuer {
+	t.Helper()
+	idp, err := issuer.New(iss, issuer.RS256, issuer.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idp
+}
+
+func token(t testing.TB, idp *issuer.Issuer, claims issuer.Claims, opts ...issuer.MintOption) string {
+	t.Helper()
+	c := issuer.Claims{"aud": aud, "sub": "alice", "scope": "score"}
+	for k, v := range claims {
+		c[k] = v
+	}
+	tok, err := idp.Mint(c, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestPlugin(t *testing.T) {
+	idp := newIssuer(t)
+	th := testhost.New(t, config(t, idp))
+	valid := token(t, idp, nil)
+	pending, err := issuer.New("https://pending.example.com", issuer.RS256)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name      string
+		path      string
+		auth      string
+		status    int // 0: continued upstream
+		www       string
+		bodyError string
+	}{
+		{name: "a valid RS256 token goes upstream", path: "/v1/score", auth: "Bearer " + valid},
+		{name: "a valid ES256 token goes upstream", path: "/v1/score", auth: "Bearer " + token(t, idp, nil, issuer.WithKey("ES256-1"))},
+		{name: "a public route needs no token", path: "/healthz"},
+		{name: "no token", path: "/v1/score", status: 401, www: `Bearer realm="models"`, bodyError: "unauthorized"},
+		{name: "a malformed header", path: "/v1/score", auth: "Bearer", status: 400,
+			www: `Bearer realm="models", error="invalid_request", error_description="malformed authorization header"`, bodyError: "invalid_request"},
+		{name: "an expired token", path: "/v1/score", auth: "Bearer " + token(t, idp, nil, issuer.WithTTL(-time.Hour)), status: 401,
+			www: `Bearer realm="models", error="invalid_token", error_description="token has expired"`, bodyError: "invalid_token"},
+		{name: "a missing scope", path: "/v1/score", auth: "Bearer " + token(t, idp, issuer.Claims{"scope": "read"}), status: 403,
+			www: `Bearer realm="models", error="insufficient_scope", scope="score"`, bodyError: "insufficient_scope"},
+		{name: "an issuer without keys yet", path: "/models", auth: "Bearer " + token(t, pending, nil), status: 503, bodyError: "temporarily_unavailable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := testhost.Request{Method: "POST", Path: tt.path, Headers: [][2]string{{"x-user", "mallory"}}}
+			if tt.auth != "" {
+				req.Headers = append(req.Headers, [2]string{"authorization", tt.auth})
+			}
+			res := th.Do(t, req)
+			if tt.status == 0 {
+				if !res.Continued {
+					t.Fatalf("refused with %d: %s (logs %q)", res.Status, res.Body, res.Logs)
+				}
+				if got := upstream(res, "authorization"); got != "" {
+					t.Errorf("the token went upstream: %q", got)
+				}
+				wantUser := "alice"
+				if tt.auth == "" {
+					wantUser = ""
+				}
+				if got := upstream(res, "x-user"); got != wantUser {
+					t.Errorf("x-user upstream = %q, want %q", got, wantUser)
+				}
+				return
+			}
+			if res.Continued {
+				t.Fatalf("went upstream, want %d", tt.status)
+			}
+			if res.Status != tt.status {
+				t.Fatalf("status = %d, want %d; body %s", res.Status, tt.status, res.Body)
+			}
+			if got := responseHeader(res, "www-authenticate"); got != tt.www {
+				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.www)
+			}
+			if tt.status == 503 && responseHeader(res, "retry-after") == "" {
+				t.Errorf("503 without Retry-After")
+			}
+			if !strings.Contains(string(res.Body), `"error":"`+tt.bodyError+`"`) {
+				t.Errorf("body = %s, want error %q", res.Body, tt.bodyError)
+			}
+			if tt.auth != "" && len(tt.auth) > 20 && strings.Contains(string(res.Body), tt.auth[7:]) {
+				t.Errorf("the body echoes the token")
+			}
+			if len(res.Logs) == 0 || !strings.Contains(strings.Join(res.Logs, "\n"), "denied with") {
+				t.Errorf("no log line for the denial: %q", res.Logs)
+			}
+		})
+	}
+}
+
+func upstream(r testhost.Response, name string) string {
+	for _, h := range r.Headers {
+		if strings.EqualFold(h[0], name) {
+			return h[1]
+		}
+	}
+	return ""
+}
+
+func responseHeader(r testhost.Response, name string) string {
+	for _, h := range r.ResponseHeaders {
+		if strings.EqualFold(h[0], name) {
+			return h[1]
+		}
+	}
+	return ""
+}
+
+func TestPluginRefusesBadConfigurations(t *testing.T) {
+	tests := []struct{ name, config, log string }{
+		{"not JSON", `{`, "configuration is not valid JSON"},
+		{"a provider without issuer", `{"providers":{"corp":{}}}`, "providers.corp.issuer: is required"},
+		{"a jwks that is not a set", `{"providers":{"corp":{"issuer":"x","jwks":[]}}}`, "providers.corp.jwks: not a JWK Set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := strings.Join(testhost.Refused(t, tt.config), "\n")
+			if !strings.Contains(logs, tt.log) {
+				t.Fatalf("logs %q do not name the problem %q", logs, tt.log)
+			}
+		})
+	}
+}
+
+
+// BenchmarkPlugin measures one request through the real module in wazero:
+// cold (signature verified) and cached (a client reusing its token).
+func BenchmarkPlugin(b *testing.B) {
+	idp := newIssuer(b)
+	for _, mode := range []struct{ name, cache string }{{"cold", "0"}, {"cached", "1024"}} {
+		cfg := strings.Replace(config(b, idp), `"realm"`, `"cache_size": `+mode.cache+`, "realm"`, 1)
+		th := testhost.New(b, cfg)
+		for _, kid := range []string{"RS256-1", "ES256-1"} {
+			req := testhost.Request{Method: "GET", Path: "/v1/score", Headers: [][2]string{{"authorization", "Bearer " + token(b, idp, nil, issuer.WithKey(kid), issuer.WithTTL(time.Hour))}}}
+			b.Run(mode.name+"/"+kid[:5], func(b *testing.B) {
+				for b.Loop() {
+					if res := th.Do(b, req); !res.Continued {
+						b.Fatalf("refused: %d %s", res.Status, res.Body)
+					}
+				}
+			})
+		}
+	}
+}
