@@ -169,7 +169,6 @@ func TestPluginRefusesBadConfigurations(t *testing.T) {
 	}
 }
 
-
 // BenchmarkPlugin measures one request through the real module in wazero:
 // cold (signature verified) and cached (a client reusing its token).
 func BenchmarkPlugin(b *testing.B) {

@@ -29,7 +29,9 @@ func FuzzDecide(f *testing.F) {
 	})
 }
 
-func endsWith(s, suffix string) bool { return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix }
+func endsWith(s, suffix string) bool {
+	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
+}
 
 // FuzzParseJWS checks that token parsing never panics and that whatever it
 // accepts has the shape the verifier relies on.

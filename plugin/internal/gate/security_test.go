@@ -82,7 +82,6 @@ func TestSecurityRules(t *testing.T) {
 	}
 }
 
-
 func TestParseJWSRejectsWhitespace(t *testing.T) {
 	for _, tok := range []string{"eyJh\nbGciOiJSUzI1NiJ9.e30.AAAA", "eyJhbGciOiJSUzI1NiJ9 .e30.AAAA", "eyJhbGciOiJSUzI1NiJ9.e30.AA\rAA"} {
 		if _, err := parseJWS(tok); err != ErrTokenMalformed {
