@@ -25,7 +25,7 @@ func read(m api.Module, p, n uint32) (string, bool) {
 var restrictedOK = map[string]bool{
 	"fd_write": true, "clock_time_get": true, "random_get": true, "environ_get": true, "environ_sizes_get": true,
 	"args_get": true, "args_sizes_get": true, "proc_exit": true, "poll_oneoff": true, "sched_yield": true,
-	"fd_fdstat_get": true, "fd_close": true, "fd_seek": true, "fd_read": true, "fd_prestat_get": true,
+	"fd_fdstat_get": true, "fd_fdstat_set_flags": true, "fd_close": true, "fd_seek": true, "fd_read": true, "fd_prestat_get": true,
 	"fd_prestat_dir_name": true, "clock_res_get": true, "emscripten_notify_memory_growth": true, "proxy_log": true,
 }
 
