@@ -22,10 +22,12 @@ type Gate struct {
 	anyRule    *rule       // the implicit rule when there are no rules
 	outputs    []string    // headers the gate sets; always removed from incoming requests
 	cache      *cache
+	verifier   Verifier // nil: in-module crypto only
 }
 
 // provider is one token issuer.
 type provider struct {
+	gate       *Gate
 	name       string
 	issuer     string
 	audiences  []string
@@ -199,6 +201,7 @@ func (c *compiler) gate(root gjson.Result) *Gate {
 	}
 	provs.ForEach(func(name, v gjson.Result) bool {
 		if p := c.provider("providers."+name.Str, name.Str, v); p != nil {
+			p.gate = g
 			g.providers = append(g.providers, p)
 		}
 		return c.err == nil

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"crypto"
 	"crypto/pbkdf2"
 	"crypto/sha256"
 	"encoding/base64"
@@ -365,5 +366,24 @@ func TestRuleMatching(t *testing.T) {
 				t.Fatalf("allow = %v (%d %s), want %v", d.Allow, d.Status, d.Reason, tt.allow)
 			}
 		})
+	}
+}
+
+func TestUseVerifier(t *testing.T) {
+	f := fx(t)
+	g := compile(t, standardConfig(t))
+	tok := mint(t, f.corp, nil)
+	var calls int
+	// A verifier that refuses everything it handles proves it is consulted;
+	// one that handles nothing leaves the in-module path in charge.
+	g.UseVerifier(func(alg string, _ crypto.PublicKey, _ string, _ []byte) (bool, bool) {
+		calls++
+		return false, alg == "RS256"
+	})
+	if d := g.Decide(get("/models", bearer(tok)...), now()); d.Allow || calls != 1 {
+		t.Fatalf("the verifier was not used: calls %d, %+v", calls, d)
+	}
+	if d := g.Decide(get("/models", bearer(mint(t, f.corp, nil, issuer.WithKey("ES256-1")))...), now()); !d.Allow {
+		t.Fatalf("an unhandled algorithm did not fall back: %s", d.Reason)
 	}
 }
