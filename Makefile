@@ -27,7 +27,7 @@ wasm: ## build the plugin: build/out/tokengate.wasm
 	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags='$(WASM_LDFLAGS)' -o $(WASM) ./plugin
 	@ls -l $(WASM) | awk '{print "$(WASM): " $$5 " bytes"}'
 
-test: wasm abi envoy ## every test: unit, the real .wasm in the test host, race, and Envoy e2e
+test: wasm abi envoy e2e-clients ## every test: unit, the real .wasm in the test host, race, Envoy and real-client e2e
 	TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_ENVOY=$(ENVOY) TOKENGATE_REQUIRE_E2E=1 $(GO) test -count=1 ./...
 	$(MAKE) race
 
