@@ -57,7 +57,7 @@ func (p *plugin) OnPluginStart(size int) types.OnPluginStartStatus {
 		return types.OnPluginStartStatusFailed
 	}
 	p.gate = g
-	p.metrics.define()
+	p.metrics.define(g)
 	proxywasm.LogInfo("tokengate " + version + " configured")
 	return types.OnPluginStartStatusOK
 }
@@ -83,8 +83,12 @@ func (s *stream) OnHttpRequestHeaders(int, bool) types.Action {
 			}
 		}
 	}
-	d := s.plugin.gate.Decide(&gate.Request{Headers: headers}, time.Now())
-	s.plugin.metrics.count(&d)
+	start := time.Now()
+	d := s.plugin.gate.Decide(&gate.Request{Headers: headers}, start)
+	s.plugin.metrics.count(&d, time.Since(start))
+	if d.DryRun {
+		proxywasm.LogInfo("dry run: would deny with " + strconv.Itoa(d.Status) + ": " + d.Reason)
+	}
 	if !d.Allow {
 		proxywasm.LogInfo("denied with " + strconv.Itoa(d.Status) + ": " + d.Reason)
 		if err := proxywasm.SendHTTPResponse(uint32(d.Status), d.Headers, d.Body); err != nil {
@@ -112,10 +116,15 @@ func mustHeader(err error) {
 	}
 }
 
-// metrics are the plugin's counters. Envoy numbers metrics from 0, so a
-// separate flag says whether the host accepted each definition.
+// metrics are the plugin's counters and the decision-time histogram, named
+// tokengate.* (Envoy shows them as wasmcustom.tokengate.*). Envoy numbers
+// metrics from 0, so a separate flag says whether the host accepted each
+// definition.
 type metrics struct {
-	allowed, denied, unavailable counter
+	allowed, denied, unavailable, cacheHits, dryRun counter
+	byProvider                                      map[string]counter
+	byCode                                          map[string]counter
+	decisionMicros                                  counter
 }
 
 type counter struct {
@@ -123,8 +132,8 @@ type counter struct {
 	defined bool
 }
 
-func defineCounter(name string) counter {
-	id, err := proxywasm.DefineMetric(abi.MetricCounter, name)
+func define(typ abi.MetricType, name string) counter {
+	id, err := proxywasm.DefineMetric(typ, name)
 	return counter{id: id, defined: err == nil}
 }
 
@@ -134,19 +143,48 @@ func (c counter) inc() {
 	}
 }
 
-func (m *metrics) define() {
-	m.allowed = defineCounter("tokengate.requests.allowed")
-	m.denied = defineCounter("tokengate.requests.denied")
-	m.unavailable = defineCounter("tokengate.requests.keys_unavailable")
+func (c counter) record(v uint64) {
+	if c.defined {
+		_ = proxywasm.RecordMetric(c.id, v)
+	}
 }
 
-func (m *metrics) count(d *gate.Decision) {
+func (m *metrics) define(g *gate.Gate) {
+	m.allowed = define(abi.MetricCounter, "tokengate.requests.allowed")
+	m.denied = define(abi.MetricCounter, "tokengate.requests.denied")
+	m.unavailable = define(abi.MetricCounter, "tokengate.requests.keys_unavailable")
+	m.cacheHits = define(abi.MetricCounter, "tokengate.cache.hits")
+	m.dryRun = define(abi.MetricCounter, "tokengate.requests.dry_run_denied")
+	m.decisionMicros = define(abi.MetricHistogram, "tokengate.decision_us")
+	m.byProvider = map[string]counter{}
+	for _, name := range g.Providers() {
+		m.byProvider[name] = define(abi.MetricCounter, "tokengate.provider."+name+".allowed")
+	}
+	m.byCode = map[string]counter{}
+	for _, code := range gate.Codes() {
+		m.byCode[code] = define(abi.MetricCounter, "tokengate.denied."+code)
+	}
+}
+
+func (m *metrics) count(d *gate.Decision, elapsed time.Duration) {
+	m.decisionMicros.record(uint64(elapsed / time.Microsecond))
+	if d.Cached {
+		m.cacheHits.inc()
+	}
 	switch {
+	case d.DryRun:
+		m.dryRun.inc()
+		m.allowed.inc()
 	case d.Allow:
 		m.allowed.inc()
+		if d.Provider != "" {
+			m.byProvider[d.Provider].inc()
+		}
 	case d.Status == 503:
 		m.unavailable.inc()
+		m.byCode[d.Code].inc()
 	default:
 		m.denied.inc()
+		m.byCode[d.Code].inc()
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/host"
 	"github.com/tokengate/tokengate/internal/issuer"
 	"github.com/tokengate/tokengate/testhost"
 )
@@ -186,5 +187,47 @@ func BenchmarkPlugin(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+func TestPluginCountsDecisions(t *testing.T) {
+	idp := newIssuer(t)
+	cfg := strings.Replace(config(t, idp), `{"match": {"prefix": "/healthz"}},`,
+		`{"match": {"prefix": "/healthz"}}, {"match": {"prefix": "/beta"}, "requires": {"providers": ["corp"], "scopes": ["beta"]}, "dry_run": true},`, 1)
+	// One VM, so that the cache the counts depend on is one cache.
+	th := testhost.New(t, cfg, testhost.WithHostOption(host.WithPoolSize(1)))
+	valid := "Bearer " + token(t, idp, nil)
+	for _, r := range []testhost.Request{
+		{Method: "GET", Path: "/v1/score", Headers: [][2]string{{"authorization", valid}}},
+		{Method: "GET", Path: "/v1/score", Headers: [][2]string{{"authorization", valid}}},
+		{Method: "GET", Path: "/v1/score", Headers: [][2]string{{"authorization", "Bearer " + token(t, idp, nil, issuer.WithTTL(-time.Hour))}}},
+		{Method: "GET", Path: "/v1/score"},
+		{Method: "GET", Path: "/beta/x", Headers: [][2]string{{"authorization", valid}}},
+	} {
+		res := th.Do(t, r)
+		if r.Path == "/beta/x" {
+			if !res.Continued || !strings.Contains(strings.Join(res.Logs, "\n"), "dry run: would deny with 403") {
+				t.Fatalf("dry run: continued=%v logs %q", res.Continued, res.Logs)
+			}
+		}
+	}
+	got := th.Plugin().Metrics()
+	want := map[string]int64{
+		"tokengate.requests.allowed":          3,
+		"tokengate.requests.denied":           2,
+		"tokengate.provider.corp.allowed":     2,
+		"tokengate.denied.token_expired":      1,
+		"tokengate.denied.token_missing":      1,
+		"tokengate.cache.hits":                2,
+		"tokengate.requests.dry_run_denied":   1,
+		"tokengate.requests.keys_unavailable": 0,
+	}
+	for name, n := range want {
+		if got[name] != n {
+			t.Errorf("%s = %d, want %d", name, got[name], n)
+		}
+	}
+	if _, ok := got["tokengate.decision_us"]; !ok {
+		t.Errorf("no decision-time histogram among %v", got)
 	}
 }

@@ -56,6 +56,15 @@ type claimHeader struct {
 	claim, header string
 }
 
+// Providers lists the provider names, sorted.
+func (g *Gate) Providers() []string {
+	names := make([]string, len(g.providers))
+	for i, p := range g.providers {
+		names[i] = p.name
+	}
+	return names
+}
+
 // Realm is the realm of every WWW-Authenticate challenge.
 func (g *Gate) Realm() string { return g.realm }
 

@@ -32,8 +32,13 @@ type Decision struct {
 	// For logs and metrics; never contains the token.
 	Provider   string // the provider that accepted the credential, or ""
 	Reason     string // why the request was refused, "" when allowed
+	Code       string // a stable metric-friendly name of Reason, e.g. "token_expired"
 	UnknownKID bool   // the token's kid is not in its issuer's key set
 	Cached     bool   // the token was found in the verified-token cache
+
+	// DryRun marks a request that a dry_run rule would have refused (Status,
+	// Reason and Code say how) but lets through.
+	DryRun bool
 }
 
 // request is a Request with its routing fields pulled out.
@@ -63,6 +68,18 @@ func (g *Gate) Decide(in *Request, now time.Time) Decision {
 	if r == nil {
 		return g.deny(ErrNoRule, "")
 	}
+	d := g.check(r, &req, now)
+	if !d.Allow && r.dryRun {
+		// A dry-run rule reports what it would refuse and lets the request
+		// through unchanged, except that forged output headers still go.
+		return Decision{Allow: true, DryRun: true, Status: d.Status, Reason: d.Reason, Code: d.Code,
+			Provider: d.Provider, UnknownKID: d.UnknownKID, Cached: d.Cached, RemoveHeaders: append([]string(nil), g.outputs...)}
+	}
+	return d
+}
+
+// check applies rule r to a request.
+func (g *Gate) check(r *rule, req *request, now time.Time) Decision {
 	allow := Decision{Allow: true, RemoveHeaders: append([]string(nil), g.outputs...)}
 	if !r.requires {
 		return allow
@@ -70,7 +87,7 @@ func (g *Gate) Decide(in *Request, now time.Time) Decision {
 	if r.preflight && req.method == "OPTIONS" && req.has("origin") && req.has("access-control-request-method") {
 		return allow
 	}
-	token, src, err := extract(&req, r.providers)
+	token, src, err := extract(req, r.providers)
 	if err != nil {
 		return g.deny(err, "")
 	}
@@ -90,12 +107,13 @@ func (g *Gate) Decide(in *Request, now time.Time) Decision {
 	if len(r.scopes) > 0 && !grantedScopes(v.claims, r.scopes) {
 		d := g.deny(ErrScopeMissing, r.scopeList)
 		d.Provider = p.name
+		d.Cached = v.cached
 		return d
 	}
 	allow.Provider = p.name
 	allow.Cached = v.cached
 	if !p.forward {
-		strip(&allow, &req, src)
+		strip(&allow, req, src)
 	}
 	for _, h := range p.toHeaders {
 		if value, ok := headerValue(v.claims.Get(h.claim)); ok {

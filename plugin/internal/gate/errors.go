@@ -33,6 +33,51 @@ var (
 	ErrKeysUnavailable     = errors.New("signing keys for this issuer are not available yet; retry later")
 )
 
+// codes names each error for metrics and structured logs.
+var codes = map[error]string{
+	ErrTokenMissing:        "token_missing",
+	ErrRequestMalformed:    "request_malformed",
+	ErrTokenMultiple:       "token_multiple",
+	ErrPathAmbiguous:       "path_ambiguous",
+	ErrTokenMalformed:      "token_malformed",
+	ErrTokenEncrypted:      "token_encrypted",
+	ErrHeaderUnsupported:   "header_unsupported",
+	ErrAlgorithmNotAllowed: "algorithm_not_allowed",
+	ErrIssuerNotAccepted:   "issuer_not_accepted",
+	ErrUnknownKey:          "unknown_key",
+	ErrSignatureInvalid:    "signature_invalid",
+	ErrClaimsMalformed:     "claims_malformed",
+	ErrTokenExpired:        "token_expired",
+	ErrExpirationMissing:   "expiration_missing",
+	ErrTokenNotYetValid:    "token_not_yet_valid",
+	ErrTokenUsedBeforeIAT:  "issued_in_future",
+	ErrLifetimeTooLong:     "lifetime_too_long",
+	ErrAudienceNotAccepted: "audience_not_accepted",
+	ErrTypeNotAccepted:     "type_not_accepted",
+	ErrSubjectNotAccepted:  "subject_not_accepted",
+	ErrClaimNotAccepted:    "claim_not_accepted",
+	ErrPassphraseInvalid:   "passphrase_invalid",
+	ErrScopeMissing:        "scope_missing",
+	ErrNoRule:              "no_rule",
+	ErrKeysUnavailable:     "keys_unavailable",
+}
+
+// Codes lists every denial code, for metric definitions.
+func Codes() []string {
+	out := make([]string, 0, len(codes))
+	for _, err := range allErrors {
+		out = append(out, codes[err])
+	}
+	return out
+}
+
+// allErrors fixes an order for Codes.
+var allErrors = []error{ErrTokenMissing, ErrRequestMalformed, ErrTokenMultiple, ErrPathAmbiguous, ErrTokenMalformed,
+	ErrTokenEncrypted, ErrHeaderUnsupported, ErrAlgorithmNotAllowed, ErrIssuerNotAccepted, ErrUnknownKey,
+	ErrSignatureInvalid, ErrClaimsMalformed, ErrTokenExpired, ErrExpirationMissing, ErrTokenNotYetValid,
+	ErrTokenUsedBeforeIAT, ErrLifetimeTooLong, ErrAudienceNotAccepted, ErrTypeNotAccepted, ErrSubjectNotAccepted,
+	ErrClaimNotAccepted, ErrPassphraseInvalid, ErrScopeMissing, ErrNoRule, ErrKeysUnavailable}
+
 // kind is how a sentinel error is answered.
 type kind uint8
 
@@ -81,10 +126,10 @@ func (g *Gate) deny(err error, scopes string) Decision {
 	if !ok {
 		// An error outside the table is a bug; answer it as a server error
 		// rather than guess.
-		return Decision{Status: 500, Reason: "internal error: " + err.Error(),
+		return Decision{Status: 500, Reason: "internal error: " + err.Error(), Code: "internal_error",
 			Headers: jsonHeaders(), Body: body("internal_error", "the request could not be checked")}
 	}
-	d := Decision{Reason: err.Error(), Headers: jsonHeaders()}
+	d := Decision{Reason: err.Error(), Code: codes[err], Headers: jsonHeaders()}
 	challenge := `Bearer realm="` + g.realm + `"`
 	switch k {
 	case kindMissing:

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/tokengate/tokengate/internal/issuer"
 )
 
@@ -78,6 +80,8 @@ func TestCompileErrors(t *testing.T) {
 		{"passphrase without a secret", `{"providers":{"p":{"type":"passphrase"}}}`, `providers.p: a passphrase provider needs exactly one`},
 		{"short passphrase", `{"providers":{"p":{"type":"passphrase","passphrase":"short"}}}`, `must be at least 16 characters`},
 		{"bad hashed passphrase", `{"providers":{"p":{"type":"passphrase","hashed_passphrase":"md5$x"}}}`, `providers.p.hashed_passphrase: unknown format`},
+		{"bad bcrypt hash", `{"providers":{"p":{"type":"passphrase","hashed_passphrase":"$2b$10$short"}}}`, `not a valid bcrypt hash`},
+		{"too few PBKDF2 iterations", `{"providers":{"p":{"type":"passphrase","hashed_passphrase":"pbkdf2-sha256$10$AAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}}`, `iterations must be`},
 		{"passphrase with an issuer", `{"providers":{"p":{"type":"passphrase","passphrase":"0123456789abcdef","issuer":"x"}}}`, `providers.p.issuer: does not apply`},
 		{"scopes on a passphrase", `{"providers":{"p":{"type":"passphrase","passphrase":"0123456789abcdef"}},"rules":[{"match":{"prefix":"/"},"requires":{"scopes":["x"]}}]}`, `grants no scopes`},
 		{"unknown type", `{"providers":{"p":{"type":"saml"}}}`, `providers.p.type: must be`},
@@ -264,7 +268,11 @@ func TestPassphrase(t *testing.T) {
 	}
 	enc := base64.RawStdEncoding.EncodeToString
 	hashed := "pbkdf2-sha256$1000$" + enc(salt) + "$" + enc(key)
-	for _, form := range []string{`"passphrase":"` + secret + `"`, `"hashed_passphrase":"` + hashed + `"`} {
+	bc, err := bcrypt.GenerateFromPassword([]byte(secret), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, form := range []string{`"passphrase":"` + secret + `"`, `"hashed_passphrase":"` + hashed + `"`, `"hashed_passphrase":"` + string(bc) + `"`} {
 		g := compile(t, `{"providers":{"batch":{"type":"passphrase",`+form+`},
 			"corp":{"issuer":"`+corpURL+`","jwks":`+string(f.corp.JWKS())+`}},
 			"rules":[{"match":{"prefix":"/batch"},"requires":{"providers":["batch"]}},
@@ -385,5 +393,41 @@ func TestUseVerifier(t *testing.T) {
 	}
 	if d := g.Decide(get("/models", bearer(mint(t, f.corp, nil, issuer.WithKey("ES256-1")))...), now()); !d.Allow {
 		t.Fatalf("an unhandled algorithm did not fall back: %s", d.Reason)
+	}
+}
+
+func TestDryRun(t *testing.T) {
+	f := fx(t)
+	g := compile(t, `{"providers":{"corp":{"issuer":"`+corpURL+`","jwks":`+string(f.corp.JWKS())+`,
+		"claim_to_headers":[{"claim":"sub","header":"x-user"}]}},
+		"rules":[{"match":{"prefix":"/new"},"requires":{"scopes":["admin"]},"dry_run":true},{"match":{"prefix":"/"},"requires":{}}]}`)
+	d := g.Decide(get("/new/api", "x-user", "mallory"), now())
+	if !d.Allow || !d.DryRun || d.Status != 401 || d.Code != "token_missing" || !contains(d.RemoveHeaders, "x-user") {
+		t.Fatalf("missing token: %+v", d)
+	}
+	d = g.Decide(get("/new/api", bearer(mint(t, f.corp, nil))...), now())
+	if !d.Allow || !d.DryRun || d.Status != 403 || d.Code != "scope_missing" {
+		t.Fatalf("missing scope: %+v", d)
+	}
+	d = g.Decide(get("/new/api", bearer(mint(t, f.corp, issuer.Claims{"scope": "admin"}))...), now())
+	if !d.Allow || d.DryRun || d.Provider != "corp" {
+		t.Fatalf("a passing request is not a dry-run denial: %+v", d)
+	}
+	if d := g.Decide(get("/other"), now()); d.Allow {
+		t.Fatalf("a rule without dry_run let a request through")
+	}
+}
+
+func TestEveryErrorHasACode(t *testing.T) {
+	if len(codes) != len(answers) || len(allErrors) != len(answers) {
+		t.Fatalf("%d codes, %d ordered errors, %d answers", len(codes), len(allErrors), len(answers))
+	}
+	seen := map[string]bool{}
+	for _, err := range allErrors {
+		c := codes[err]
+		if c == "" || seen[c] || strings.ContainsAny(c, " .") {
+			t.Errorf("%v: code %q missing, repeated or not metric-friendly", err, c)
+		}
+		seen[c] = true
 	}
 }

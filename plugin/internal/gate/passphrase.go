@@ -9,11 +9,12 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // passphrase is a shared secret accepted as a Bearer credential: for batch
 // jobs and tools that cannot obtain tokens. The plain form is compared in
-// constant time; the hashed form is PBKDF2-SHA256, and each distinct
+// constant time; the hashed form is PBKDF2-SHA256 or bcrypt, and each distinct
 // presented value is hashed once and the outcome remembered (keyed by its
 // SHA-256), so a steady client costs one hash, not one per request.
 type passphrase struct {
@@ -21,6 +22,7 @@ type passphrase struct {
 
 	iterations int
 	salt, hash []byte
+	bcrypt     []byte // a bcrypt hash ($2a$, $2b$ or $2y$), or nil
 
 	seen map[[32]byte]bool // presented value digest → accepted
 }
@@ -28,7 +30,7 @@ type passphrase struct {
 // maxSeen bounds the memory of remembered outcomes; when full it is cleared.
 const maxSeen = 256
 
-const pbkdf2Format = "pbkdf2-sha256$<iterations>$<salt, unpadded base64>$<32-byte hash, unpadded base64>"
+const pbkdf2Format = "pbkdf2-sha256$<iterations>$<salt, unpadded base64>$<32-byte hash, unpadded base64> or a bcrypt hash ($2b$...)"
 
 func (c *compiler) passphrase(path string, v gjson.Result) *passphrase {
 	plain, hashed := v.Get("passphrase"), v.Get("hashed_passphrase")
@@ -52,6 +54,17 @@ func (c *compiler) passphrase(path string, v gjson.Result) *passphrase {
 	bad := func(why string) *passphrase {
 		c.fail(path+".hashed_passphrase", why+"; want "+pbkdf2Format)
 		return nil
+	}
+	if strings.HasPrefix(s, "$2a$") || strings.HasPrefix(s, "$2b$") || strings.HasPrefix(s, "$2y$") {
+		cost, err := bcrypt.Cost([]byte(s))
+		if err != nil {
+			return bad("not a valid bcrypt hash")
+		}
+		if cost > 14 {
+			return bad("bcrypt cost " + strconv.Itoa(cost) + " is above 14, too slow for a proxy")
+		}
+		pp.bcrypt = []byte(s)
+		return pp
 	}
 	if len(parts) != 4 || parts[0] != "pbkdf2-sha256" {
 		return bad("unknown format")
@@ -79,8 +92,15 @@ func (pp *passphrase) check(presented string) bool {
 	if ok, seen := pp.seen[digest]; seen {
 		return ok
 	}
-	key, err := pbkdf2.Key(sha256.New, presented, pp.salt, pp.iterations, len(pp.hash))
-	ok := err == nil && subtle.ConstantTimeCompare(key, pp.hash) == 1
+	var ok bool
+	if pp.bcrypt != nil {
+		// bcrypt only looks at the first 72 bytes; longer values are refused
+		// rather than truncated.
+		ok = len(presented) <= 72 && bcrypt.CompareHashAndPassword(pp.bcrypt, []byte(presented)) == nil
+	} else {
+		key, err := pbkdf2.Key(sha256.New, presented, pp.salt, pp.iterations, len(pp.hash))
+		ok = err == nil && subtle.ConstantTimeCompare(key, pp.hash) == 1
+	}
 	if len(pp.seen) >= maxSeen {
 		clear(pp.seen)
 	}

@@ -20,6 +20,7 @@ type rule struct {
 	scopeList    string      // scopes joined by spaces, for the challenge
 	allowMissing bool        // no token: pass unauthenticated; a bad token is still refused
 	preflight    bool        // CORS preflight requests pass unauthenticated
+	dryRun       bool        // report refusals, let the requests through
 }
 
 type headerMatch struct {
@@ -28,7 +29,7 @@ type headerMatch struct {
 }
 
 func (c *compiler) rule(path string, v gjson.Result, g *Gate) *rule {
-	if !c.fields(path, v, "match", "requires", "allow_missing", "bypass_cors_preflight") {
+	if !c.fields(path, v, "match", "requires", "allow_missing", "bypass_cors_preflight", "dry_run") {
 		return nil
 	}
 	r := &rule{}
@@ -91,6 +92,7 @@ func (c *compiler) rule(path string, v gjson.Result, g *Gate) *rule {
 	}
 	r.allowMissing = c.boolean(path+".allow_missing", v.Get("allow_missing"), false)
 	r.preflight = c.boolean(path+".bypass_cors_preflight", v.Get("bypass_cors_preflight"), false)
+	r.dryRun = c.boolean(path+".dry_run", v.Get("dry_run"), false)
 	req := v.Get("requires")
 	if !req.Exists() {
 		if r.allowMissing {
