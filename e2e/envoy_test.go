@@ -29,6 +29,7 @@ func upstream(t *testing.T) (*httptest.Server, *atomic.Int64) {
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"path":          r.URL.RequestURI(),
 			"authorization": r.Header.Get("Authorization"),
+			"x-user":        r.Header.Get("X-User"),
 		})
 	}))
 	t.Cleanup(srv.Close)
@@ -100,15 +101,22 @@ func (p *proxy) get(t testing.TB, client *http.Client, path, authorization strin
 	return result{status: resp.StatusCode, header: resp.Header, body: string(b)}
 }
 
+// batchPassphrase opens /batch for jobs that have no token.
+const batchPassphrase = "correct horse battery staple"
+
 func pluginConfig(t *testing.T, iss *issuer.Issuer) string {
 	t.Helper()
 	return `{
   "realm": "models",
   "providers": {
-    "corp": {"issuer": "` + iss.URL + `", "audiences": ["api://scoring"], "jwks": ` + string(iss.JWKS()) + `}
+    "corp": {"issuer": "` + iss.URL + `", "audiences": ["api://scoring"], "jwks": ` + string(iss.JWKS()) + `,
+      "claim_to_headers": [{"claim": "sub", "header": "x-user"}]},
+    "batch": {"type": "passphrase", "passphrase": "` + batchPassphrase + `"}
   },
   "rules": [
     {"match": {"prefix": "/healthz"}},
+    {"match": {"prefix": "/admin"}, "requires": {"providers": ["corp"], "scopes": ["admin"]}},
+    {"match": {"prefix": "/batch"}, "requires": {"providers": ["batch", "corp"]}},
     {"match": {"prefix": "/"}, "requires": {"providers": ["corp"]}}
   ]
 }`
@@ -159,6 +167,11 @@ func TestEnvoyVerifiesBearerTokens(t *testing.T) {
 		{name: "a token for another audience gets 401 invalid_token", path: "/v1/score", authorization: "Bearer " + mint(t, iss, issuer.Claims{"aud": "api://other"}), status: 401, wwwAuth: `Bearer realm="models", error="invalid_token"`},
 		{name: "a key the issuer never published gets 401 invalid_token", path: "/v1/score", authorization: "Bearer " + mint(t, other, aud, issuer.WithKey("RS256-1"), issuer.WithHeader("kid", "rotated-away")), status: 401, wwwAuth: `Bearer realm="models", error="invalid_token"`},
 		{name: "a malformed header gets invalid_request", path: "/v1/score", authorization: "Basic dXNlcjpwYXNz", status: 0, wwwAuth: `Bearer realm="models"`},
+		{name: "a missing scope gets 403 insufficient_scope", path: "/admin/users", authorization: "Bearer " + valid, status: 403, wwwAuth: `Bearer realm="models", error="insufficient_scope", scope="admin"`},
+		{name: "the required scope reaches the upstream", path: "/admin/users", authorization: "Bearer " + mint(t, iss, issuer.Claims{"sub": "alice", "aud": "api://scoring", "scope": "read admin"}), status: 200},
+		{name: "the passphrase reaches the upstream", path: "/batch/run", authorization: "Bearer " + batchPassphrase, status: 200},
+		{name: "a token also opens the passphrase route", path: "/batch/run", authorization: "Bearer " + valid, status: 200},
+		{name: "a wrong passphrase gets 401", path: "/batch/run", authorization: "Bearer not the passphrase", status: 401, wwwAuth: `Bearer realm="models", error="invalid_token"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,8 +194,11 @@ func TestEnvoyVerifiesBearerTokens(t *testing.T) {
 			if reached != (r.status == 200) {
 				t.Fatalf("upstream reached = %v with status %d", reached, r.status)
 			}
-			if r.status == 200 && strings.Contains(r.body, "Bearer") {
-				t.Fatalf("the token reached the upstream: %s", r.body)
+			if r.status == 200 && (strings.Contains(r.body, "Bearer") || strings.Contains(r.body, batchPassphrase)) {
+				t.Fatalf("the credential reached the upstream: %s", r.body)
+			}
+			if r.status == 200 && strings.Contains(tt.authorization, ".") && !strings.Contains(r.body, `"x-user":"alice"`) {
+				t.Fatalf("the verified subject did not reach the upstream: %s", r.body)
 			}
 			if strings.Contains(r.body, valid) || strings.Contains(got, valid) {
 				t.Fatal("the response echoes the token")
