@@ -67,6 +67,10 @@ func TestPlugin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stranger, err := issuer.New("https://stranger.example.com", issuer.RS256)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name      string
@@ -86,6 +90,14 @@ func TestPlugin(t *testing.T) {
 			www: `Bearer realm="models", error="invalid_token", error_description="token has expired"`, bodyError: "invalid_token"},
 		{name: "a missing scope", path: "/v1/score", auth: "Bearer " + token(t, idp, issuer.Claims{"scope": "read"}), status: 403,
 			www: `Bearer realm="models", error="insufficient_scope", scope="score"`, bodyError: "insufficient_scope"},
+		{name: "a wrong issuer", path: "/v1/score", auth: "Bearer " + token(t, stranger, nil), status: 401,
+			www: `Bearer realm="models", error="invalid_token", error_description="issuer not accepted"`, bodyError: "invalid_token"},
+		{name: "a wrong audience", path: "/v1/score", auth: "Bearer " + token(t, idp, issuer.Claims{"aud": "api://other"}), status: 401,
+			www: `Bearer realm="models", error="invalid_token", error_description="audience not accepted"`, bodyError: "invalid_token"},
+		{name: "a bad signature", path: "/v1/score", auth: "Bearer " + valid[:len(valid)-6] + "AAAAAA", status: 401,
+			www: `Bearer realm="models", error="invalid_token", error_description="signature is invalid"`, bodyError: "invalid_token"},
+		{name: "an unknown key", path: "/v1/score", auth: "Bearer " + token(t, idp, nil, issuer.WithHeader("kid", "retired")), status: 401,
+			www: `Bearer realm="models", error="invalid_token", error_description="signing key not found"`, bodyError: "invalid_token"},
 		{name: "an issuer without keys yet", path: "/models", auth: "Bearer " + token(t, pending, nil), status: 503, bodyError: "temporarily_unavailable"},
 	}
 	for _, tt := range tests {
