@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"math/big"
@@ -310,13 +309,15 @@ func parseX5C(v gjson.Result, k *Key) error {
 	if err != nil {
 		return errors.New(`"x5c"[0] is not valid base64`)
 	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
+	pub, err := certificateRSAKey(der)
+	switch {
+	case err == errNotRSA:
+		return errors.New(`"x5c"[0] does not hold an RSA key`)
+	case err != nil:
 		return errors.New(`"x5c"[0] is not a valid certificate`)
 	}
-	pub, ok := cert.PublicKey.(*rsa.PublicKey)
-	if !ok {
-		return errors.New(`"x5c"[0] does not hold an RSA key`)
+	if pub.E < 3 || pub.E%2 == 0 {
+		return errors.New(`"x5c"[0] has an invalid RSA exponent`)
 	}
 	return checkRSA(pub, k)
 }

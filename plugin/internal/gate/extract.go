@@ -1,7 +1,6 @@
 package gate
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -120,8 +119,8 @@ func (s source) lookup(req *request) (string, error) {
 			if k != s.name {
 				continue
 			}
-			v, err := url.QueryUnescape(v)
-			if err != nil || v == "" || !printable(v) {
+			v, ok := unescape(v)
+			if !ok || v == "" || !printable(v) {
 				return "", ErrRequestMalformed
 			}
 			return v, nil
@@ -216,4 +215,46 @@ func strip(d *Decision, req *request, s source) {
 			d.SetHeaders = append(d.SetHeaders, [2]string{"cookie", strings.Join(kept, "; ")})
 		}
 	}
+}
+
+// unescape decodes a query value (percent-encoding, "+" as space). It is
+// net/url's QueryUnescape without the package, which the module does not
+// otherwise need.
+func unescape(s string) (string, bool) {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s, true
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '+':
+			b = append(b, ' ')
+		case '%':
+			if i+2 >= len(s) {
+				return "", false
+			}
+			hi, ok1 := unhex(s[i+1])
+			lo, ok2 := unhex(s[i+2])
+			if !ok1 || !ok2 {
+				return "", false
+			}
+			b = append(b, hi<<4|lo)
+			i += 2
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b), true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/pbkdf2"
 	"crypto/sha256"
 	"encoding/base64"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -429,5 +430,15 @@ func TestEveryErrorHasACode(t *testing.T) {
 			t.Errorf("%v: code %q missing, repeated or not metric-friendly", err, c)
 		}
 		seen[c] = true
+	}
+}
+
+func TestUnescapeAgreesWithNetURL(t *testing.T) {
+	for _, s := range []string{"", "abc", "a+b", "a%20b", "%41%42", "%4", "%zz", "%", "a%2Bb", "eyJ.eyJ.sig", "%e2%82%ac"} {
+		want, err := url.QueryUnescape(s)
+		got, ok := unescape(s)
+		if ok != (err == nil) || (ok && got != want) {
+			t.Errorf("unescape(%q) = %q, %v; net/url gives %q, %v", s, got, ok, want, err)
+		}
 	}
 }

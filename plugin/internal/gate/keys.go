@@ -56,9 +56,15 @@ func fits(k *jwk.Key, alg string, a algorithm) bool {
 	return false
 }
 
+// maxSignatureTries bounds the signature checks one token can cause per
+// provider. Without it a forged kid-less token costs one check per key of the
+// set, so a large key set turns every unauthenticated request into seconds of
+// CPU. Real sets hold a handful of keys per algorithm.
+const maxSignatureTries = 8
+
 // verifySignature checks t's signature with the keys of p: the key named by
-// kid, or, without a kid, every key that fits. It reports ErrUnknownKey when
-// no key could even be tried.
+// kid, or, without a kid, every key that fits, at most maxSignatureTries of
+// them in set order. It reports ErrUnknownKey when no key could even be tried.
 func (p *provider) verifySignature(t *jws) error {
 	a, ok := algorithms[t.alg]
 	if !ok || !p.allows(t.alg) {
@@ -68,7 +74,7 @@ func (p *provider) verifySignature(t *jws) error {
 	if keys == nil {
 		return ErrKeysUnavailable
 	}
-	tried := false
+	tries := 0
 	for _, k := range keys.Keys {
 		if t.kid != "" && k.Kid != t.kid {
 			continue
@@ -76,12 +82,15 @@ func (p *provider) verifySignature(t *jws) error {
 		if !fits(k, t.alg, a) {
 			continue
 		}
-		tried = true
+		if tries == maxSignatureTries {
+			break
+		}
+		tries++
 		if p.gate.verifySignature(a, t.alg, k.Public, t.signingInput, t.signature) {
 			return nil
 		}
 	}
-	if !tried {
+	if tries == 0 {
 		return ErrUnknownKey
 	}
 	return ErrSignatureInvalid
