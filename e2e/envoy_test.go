@@ -44,16 +44,24 @@ type proxy struct {
 // startEnvoy runs Envoy with the plugin and cfg in front of up.
 func startEnvoy(t *testing.T, cfg string, up *httptest.Server, env map[string]string) *proxy {
 	t.Helper()
+	return startEnvoyWith(t, envoy.Bootstrap{PluginConfig: cfg, Env: env}, up)
+}
+
+// startEnvoyWith runs Envoy with the bootstrap b (ports and module filled
+// in) in front of up.
+func startEnvoyWith(t *testing.T, b envoy.Bootstrap, up *httptest.Server) *proxy {
+	t.Helper()
 	envoytest.Binary(t) // skip or fail before building anything
 	admin, listen := envoytest.FreePort(t), envoytest.FreePort(t)
 	var upPort int
 	if _, err := fmt.Sscanf(up.URL, "http://127.0.0.1:%d", &upPort); err != nil {
 		t.Fatalf("upstream URL %s: %v", up.URL, err)
 	}
-	yaml, err := envoy.Render(envoy.Bootstrap{
-		AdminPort: admin, ListenPort: listen, UpstreamPort: upPort,
-		WasmPath: wasmbuild.Path(t), PluginConfig: cfg, Env: env,
-	})
+	b.AdminPort, b.ListenPort, b.UpstreamPort = admin, listen, upPort
+	if b.WasmPath == "" {
+		b.WasmPath = wasmbuild.Path(t)
+	}
+	yaml, err := envoy.Render(b)
 	if err != nil {
 		t.Fatal(err)
 	}

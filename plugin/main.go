@@ -56,6 +56,9 @@ func (p *plugin) OnPluginStart(size int) types.OnPluginStartStatus {
 		proxywasm.LogError("configuration refused: " + err.Error())
 		return types.OnPluginStartStatusFailed
 	}
+	if v := hostVerifier(); v != nil {
+		g.UseVerifier(v)
+	}
 	p.gate = g
 	p.metrics.define(g)
 	proxywasm.LogInfo("tokengate " + version + " configured")
@@ -91,6 +94,9 @@ func (s *stream) OnHttpRequestHeaders(int, bool) types.Action {
 	}
 	if !d.Allow {
 		proxywasm.LogInfo("denied with " + strconv.Itoa(d.Status) + ": " + d.Reason)
+		if call, ok := s.plugin.gate.RefreshFor(&d, start); ok {
+			requestRefresh(call, d.Provider)
+		}
 		if err := proxywasm.SendHTTPResponse(uint32(d.Status), d.Headers, d.Body); err != nil {
 			panic("sending the local response: " + err.Error())
 		}
@@ -106,6 +112,21 @@ func (s *stream) OnHttpRequestHeaders(int, bool) types.Action {
 		mustHeader(proxywasm.ReplaceHTTPRequestHeader(":path", d.Path))
 	}
 	return types.ActionContinue
+}
+
+// requestRefresh asks the key fetcher, fire and forget, for a new key set of
+// provider. The refused request does not wait for it.
+func requestRefresh(call gate.RefreshCall, provider string) {
+	_, err := proxywasm.DispatchHTTPCall(call.Upstream, call.Headers, nil, call.TimeoutMillis, func(numHeaders, _, _ int) {
+		if numHeaders == 0 {
+			proxywasm.LogWarn("key refresh request for provider " + provider + " to " + call.Upstream + " failed")
+		}
+	})
+	if err != nil {
+		proxywasm.LogWarn("cannot send the key refresh request for provider " + provider + " to " + call.Upstream + ": " + err.Error())
+	} else {
+		proxywasm.LogInfo("asked " + call.Upstream + " to refresh the keys of provider " + provider)
+	}
 }
 
 // mustHeader fails the request closed when a header mutation the decision

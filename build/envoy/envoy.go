@@ -39,6 +39,7 @@ type Bootstrap struct {
 	PluginConfig                        string            // the plugin configuration (JSON)
 	FailurePolicy                       string            // FAIL_CLOSED, FAIL_OPEN or FAIL_RELOAD (default)
 	Env                                 map[string]string // environment of the Wasm VM, e.g. GOGC
+	JWKSFetchPort                       int               // if set, a "jwksfetch" cluster on this loopback port
 }
 
 // Render returns the bootstrap YAML.

@@ -23,6 +23,7 @@ type Gate struct {
 	outputs    []string    // headers the gate sets; always removed from incoming requests
 	cache      *cache
 	verifier   Verifier // nil: in-module crypto only
+	refresh    *refresh // nil: no refresh requests
 }
 
 // provider is one token issuer.
@@ -189,7 +190,7 @@ func (c *compiler) strings(path string, v gjson.Result) []string {
 }
 
 func (c *compiler) gate(root gjson.Result) *Gate {
-	if !c.fields("", root, "realm", "providers", "rules", "retry_after_seconds", "cache_size") {
+	if !c.fields("", root, "realm", "providers", "rules", "retry_after_seconds", "cache_size", "refresh") {
 		if c.err.Error() == ": must be an object" {
 			c.err = errors.New("configuration must be a JSON object with \"providers\"")
 		}
@@ -201,6 +202,7 @@ func (c *compiler) gate(root gjson.Result) *Gate {
 	}
 	g.retryAfter = strconv.Itoa(int(c.number("retry_after_seconds", root.Get("retry_after_seconds"), defaultRetry, 3600)))
 	size := int(c.number("cache_size", root.Get("cache_size"), defaultCacheSize, 1<<20))
+	g.refresh = c.refresh("refresh", root.Get("refresh"))
 	g.cache = newCache(size)
 
 	provs := root.Get("providers")

@@ -30,10 +30,11 @@ type Decision struct {
 	Path          string // if not empty, the new ":path" (token removed from the query)
 
 	// For logs and metrics; never contains the token.
-	Provider   string // the provider that accepted the credential, or ""
+	Provider   string // the provider that accepted the credential (for a scope or unknown-kid refusal: the one concerned), or ""
 	Reason     string // why the request was refused, "" when allowed
 	Code       string // a stable metric-friendly name of Reason, e.g. "token_expired"
-	UnknownKID bool   // the token's kid is not in its issuer's key set
+	UnknownKID bool   // the token's kid is not in Provider's key set: a refresh may help
+	KID        string // that kid, when UnknownKID
 	Cached     bool   // the token was found in the verified-token cache
 
 	// DryRun marks a request that a dry_run rule would have refused (Status,
@@ -100,7 +101,9 @@ func (g *Gate) check(r *rule, req *request, now time.Time) Decision {
 	v := g.verify(token, src, r.providers, float64(now.UnixNano())/1e9)
 	if v.err != nil {
 		d := g.deny(v.err, "")
-		d.UnknownKID = v.unknownKID
+		if v.unknownKID {
+			d.UnknownKID, d.KID, d.Provider = true, v.kid, v.provider.name
+		}
 		return d
 	}
 	p := v.provider
@@ -187,6 +190,7 @@ type verified struct {
 	payload    string // base64url payload, for payload_header
 	cached     bool
 	unknownKID bool
+	kid        string
 	err        error
 }
 
@@ -231,6 +235,7 @@ func (g *Gate) verify(token string, src source, provs []*provider, now float64) 
 	}
 	var (
 		first       error
+		firstP      *provider
 		unavailable bool
 		kidKnown    bool
 		tried       bool
@@ -260,7 +265,7 @@ func (g *Gate) verify(token string, src source, provs []*provider, now float64) 
 			continue
 		}
 		if first == nil {
-			first = err
+			first, firstP = err, p
 		}
 	}
 	switch {
@@ -269,7 +274,10 @@ func (g *Gate) verify(token string, src source, provs []*provider, now float64) 
 	case first == nil && unavailable:
 		return verified{err: ErrKeysUnavailable}
 	}
-	return verified{err: first, unknownKID: t.kid != "" && !kidKnown}
+	if t.kid != "" && !kidKnown {
+		return verified{err: first, provider: firstP, unknownKID: true, kid: t.kid}
+	}
+	return verified{err: first}
 }
 
 func (p *provider) reads(s source) bool {
