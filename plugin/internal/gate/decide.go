@@ -197,23 +197,28 @@ type verified struct {
 // verify checks a credential found at src against the providers that read
 // src. now is in seconds.
 func (g *Gate) verify(token string, src source, provs []*provider, now float64) verified {
-	var jwts []*provider
-	passphrases := false
+	var jwts, passphrases []*provider
 	for _, p := range provs {
-		if !p.reads(src) {
-			continue
+		switch {
+		case !p.reads(src):
+		case p.passphrase != nil:
+			passphrases = append(passphrases, p)
+		default:
+			jwts = append(jwts, p)
 		}
-		if p.passphrase != nil {
-			passphrases = true
+	}
+	// A credential shaped like a JWS goes to the token providers only, so
+	// that a stream of tokens on a route that also takes a passphrase never
+	// costs a passphrase hash each.
+	if len(jwts) == 0 || !jwsShaped(token) {
+		for _, p := range passphrases {
 			if p.passphrase.check(token) {
 				return verified{provider: p}
 			}
-			continue
 		}
-		jwts = append(jwts, p)
 	}
 	if len(jwts) == 0 {
-		if passphrases {
+		if len(passphrases) > 0 {
 			return verified{err: ErrPassphraseInvalid}
 		}
 		return verified{err: ErrTokenMissing}
@@ -302,4 +307,20 @@ func payloadOf(token string) string {
 	_, rest, _ := strings.Cut(token, ".")
 	payload, _, _ := strings.Cut(rest, ".")
 	return payload
+}
+
+// jwsShaped reports whether s has the compact JWS shape: three base64url
+// segments.
+func jwsShaped(s string) bool {
+	dots := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			dots++
+		case 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_':
+		default:
+			return false
+		}
+	}
+	return dots == 2
 }

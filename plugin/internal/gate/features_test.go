@@ -5,6 +5,7 @@ import (
 	"crypto/pbkdf2"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/url"
 	"strconv"
 	"strings"
@@ -441,4 +442,50 @@ func TestUnescapeAgreesWithNetURL(t *testing.T) {
 			t.Errorf("unescape(%q) = %q, %v; net/url gives %q, %v", s, got, ok, want, err)
 		}
 	}
+}
+
+func TestTokensSkipPassphraseHashing(t *testing.T) {
+	f := fx(t)
+	salt := []byte("0123456789abcdef")
+	key, _ := pbkdf2.Key(sha256.New, "correct horse battery staple", salt, 1000, 32)
+	enc := base64.RawStdEncoding.EncodeToString
+	g := compile(t, `{"providers":{"batch":{"type":"passphrase","hashed_passphrase":"pbkdf2-sha256$1000$`+enc(salt)+`$`+enc(key)+`"},
+		"corp":{"issuer":"`+corpURL+`","jwks":`+string(f.corp.JWKS())+`}}}`)
+	batch := g.provider("batch").passphrase
+	for i := 0; i < 3; i++ {
+		if d := g.Decide(get("/", bearer(mint(t, f.corp, issuer.Claims{"n": i}))...), now()); !d.Allow {
+			t.Fatal(d.Reason)
+		}
+	}
+	if len(batch.seen) != 0 {
+		t.Fatalf("tokens were hashed as passphrases: %d", len(batch.seen))
+	}
+	if d := g.Decide(get("/", "authorization", "Bearer correct horse battery staple"), now()); !d.Allow || d.Provider != "batch" {
+		t.Fatalf("passphrase: %+v", d)
+	}
+}
+
+func TestKidlessTokensTryABoundedNumberOfKeys(t *testing.T) {
+	f := fx(t)
+	var keys []string
+	var signer *issuer.Key
+	for i := 0; i < maxKeysTried+1; i++ {
+		k, err := issuer.NewKey(issuer.ES256, "k"+strconv.Itoa(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := k.JWK()
+		delete(j, "kid")
+		b, _ := json.Marshal(j)
+		keys = append(keys, string(b))
+		signer = k
+	}
+	g := compile(t, `{"providers":{"corp":{"issuer":"`+corpURL+`","jwks":{"keys":[`+strings.Join(keys, ",")+`]}}}}`)
+	exp := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
+	tok, _ := signer.SignRaw([]byte(`{"alg":"ES256"}`), []byte(`{"iss":"`+corpURL+`","exp":`+exp+`}`))
+	// The signing key is the ninth fitting key: beyond the bound.
+	if d := g.Decide(get("/", bearer(tok)...), now()); d.Allow || d.Reason != ErrSignatureInvalid.Error() {
+		t.Fatalf("%+v", d)
+	}
+	_ = f
 }

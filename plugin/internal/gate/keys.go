@@ -62,6 +62,10 @@ func fits(k *jwk.Key, alg string, a algorithm) bool {
 // CPU. Real sets hold a handful of keys per algorithm.
 const maxSignatureTries = 8
 
+// maxKeysTried bounds the signature checks of one token: a token without a
+// kid is tried against at most this many fitting keys (in set order).
+const maxKeysTried = 8
+
 // verifySignature checks t's signature with the keys of p: the key named by
 // kid, or, without a kid, every key that fits, at most maxSignatureTries of
 // them in set order. It reports ErrUnknownKey when no key could even be tried.
