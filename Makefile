@@ -74,6 +74,17 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; done
 
+OCI_REF    ?= ghcr.io/tokengate/tokengate:$(VERSION)
+OCI_FORMAT ?= compat
+OCI_SOURCE ?= https://github.com/tokengate/tokengate
+OCI_FLAGS  ?=
+
+oci: wasm ## push build/out/tokengate.wasm to $(OCI_REF); print its digest and the Istio WasmPlugin
+	$(GO) run ./build/cmd/wasm-oci push --file $(WASM) --format $(OCI_FORMAT) \
+	  --version=$(VERSION) --revision=$$(git rev-parse HEAD 2>/dev/null) \
+	  --source-date-epoch=$$(git log -1 --format=%ct 2>/dev/null) \
+	  --source=$(OCI_SOURCE) --print-wasmplugin $(OCI_FLAGS) $(OCI_REF)
+
 clean: ## remove build outputs
 	rm -rf $(OUT)
 
