@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/tokengate/tokengate/internal/issuer"
 )
 
 func TestOnce(t *testing.T) {
@@ -18,8 +20,9 @@ func TestOnce(t *testing.T) {
 	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q}`, srv.URL, srv.URL+"/keys")
 	})
+	key := withMember(newJWK(t, issuer.ES256, "k1"), "d", "secret")
 	mux.HandleFunc("/keys", func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte(`{"keys":[{"kty":"EC","kid":"k1","crv":"P-256","x":"a","y":"b","d":"secret"}]}`))
+		w.Write([]byte(set(key)))
 	})
 	mux.HandleFunc("/garbage", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`<html>`)) })
 

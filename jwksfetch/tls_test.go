@@ -10,12 +10,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tokengate/tokengate/internal/issuer"
 )
 
 func TestProviderCAFile(t *testing.T) {
 	t.Parallel()
+	key := newJWK(t, issuer.ES256, "tls")
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte(`{"keys":[{"kty":"EC","kid":"tls"}]}`))
+		w.Write([]byte(set(key)))
 	}))
 	t.Cleanup(srv.Close)
 	ca := filepath.Join(t.TempDir(), "ca.pem")

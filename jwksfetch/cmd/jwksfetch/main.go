@@ -1,9 +1,16 @@
-// Command jwksfetch fills in the key sets of a tokengate plugin configuration.
+// Command jwksfetch keeps the key sets of a tokengate plugin configuration
+// fresh and delivers the configuration with keys to Envoy or to a file.
 //
 //	jwksfetch --config cfg.json --once --out rendered.json
+//	jwksfetch --config cfg.json --wasm-template wasm.json --xds-listen 127.0.0.1:18000
+//	jwksfetch --config cfg.json --wasm-template wasm.json --ecds-file /etc/envoy/ecds/tokengate.json
 //
 // It reads the configuration, fetches the key set of every provider without
-// inline "jwks" and writes the rendered configuration atomically.
+// inline "jwks", and either writes the rendered configuration once, or keeps
+// refreshing it and publishes every change to its sinks: an ECDS gRPC server
+// (--xds-listen) and/or a path-based ECDS file (--ecds-file). The admin
+// listener (--admin-listen) serves /healthz, /readyz, /metrics and
+// POST /refresh?provider=NAME&kid=KID. SIGINT or SIGTERM stop it gracefully.
 package main
 
 import (
@@ -12,75 +19,167 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/tokengate/tokengate/jwksfetch"
+	"github.com/tokengate/tokengate/jwksfetch/internal/ecds"
+	"github.com/tokengate/tokengate/jwksfetch/internal/xds"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(ctx, os.Args[1:], logger, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "jwksfetch:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+type flags struct {
+	config, out, ecdsFile, ecdsName, template, xdsListen, adminListen string
+	once                                                              bool
+	onDemand                                                          time.Duration
+}
+
+func parseFlags(args []string) (*flags, error) {
+	var f flags
 	fs := flag.NewFlagSet("jwksfetch", flag.ContinueOnError)
-	config := fs.String("config", "", "plugin configuration JSON file (required)")
-	once := fs.Bool("once", false, "fetch once, write --out, and exit")
-	out := fs.String("out", "", "where --once writes the rendered configuration")
+	fs.StringVar(&f.config, "config", "", "plugin configuration JSON file (required)")
+	fs.BoolVar(&f.once, "once", false, "fetch once, write --out, and exit")
+	fs.StringVar(&f.out, "out", "", "where --once writes the rendered configuration (atomically)")
+	fs.StringVar(&f.ecdsFile, "ecds-file", "", "write a path-based ECDS file here on every change (atomically)")
+	fs.StringVar(&f.ecdsName, "ecds-name", "tokengate", "name of the ECDS TypedExtensionConfig resource")
+	fs.StringVar(&f.template, "wasm-template", "", "JSON envoy.extensions.wasm.v3.PluginConfig without configuration (needed by --ecds-file and --xds-listen)")
+	fs.StringVar(&f.xdsListen, "xds-listen", "", "serve ECDS over gRPC (SotW and delta) on this address")
+	fs.StringVar(&f.adminListen, "admin-listen", "127.0.0.1:9902", "admin address for /healthz, /readyz, /metrics and POST /refresh; empty disables it")
+	fs.DurationVar(&f.onDemand, "on-demand-interval", jwksfetch.DefaultOnDemandInterval, "minimum time between POST /refresh fetches of one provider")
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	switch {
+	case f.config == "":
+		return nil, errors.New("--config is required")
+	case f.once && f.out == "":
+		return nil, errors.New("--once needs --out PATH")
+	case f.once && (f.ecdsFile != "" || f.xdsListen != ""):
+		return nil, errors.New("--once writes --out only; drop --ecds-file and --xds-listen, or drop --once")
+	case !f.once && f.ecdsFile == "" && f.xdsListen == "":
+		return nil, errors.New("no sink: pass --once --out PATH, --ecds-file PATH or --xds-listen ADDR")
+	case !f.once && f.template == "":
+		return nil, errors.New("--ecds-file and --xds-listen need --wasm-template FILE (the Wasm PluginConfig without configuration)")
+	}
+	return &f, nil
+}
+
+// started, when not nil, is told the admin and xDS addresses once listening.
+func run(ctx context.Context, args []string, logger *slog.Logger, started func(admin, xds string)) error {
+	f, err := parseFlags(args)
+	if err != nil {
 		return err
 	}
-	if *config == "" {
-		return errors.New("--config is required")
-	}
-	if !*once || *out == "" {
-		return errors.New("this build runs in --once mode only: pass --once --out PATH")
-	}
-	cfg, err := os.ReadFile(*config)
+	cfg, err := os.ReadFile(f.config)
 	if err != nil {
 		return fmt.Errorf("reading --config: %w", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	rendered, warnings, err := jwksfetch.Once(ctx, cfg)
-	for _, w := range warnings {
-		slog.Warn("key set", "warning", w)
+	if f.once {
+		rendered, warnings, err := jwksfetch.Once(ctx, cfg)
+		for _, w := range warnings {
+			logger.Warn("jwksfetch: key skipped", "warning", w)
+		}
+		if err != nil {
+			return err
+		}
+		return ecds.WriteFile(f.out, rendered)
 	}
+
+	raw, err := os.ReadFile(f.template)
+	if err != nil {
+		return fmt.Errorf("reading --wasm-template: %w", err)
+	}
+	tmpl, err := ecds.ParseTemplate(raw)
+	if err != nil {
+		return fmt.Errorf("--wasm-template %s: %w", f.template, err)
+	}
+	opts := []jwksfetch.Option{jwksfetch.WithLogger(logger), jwksfetch.WithOnDemandInterval(f.onDemand)}
+	if f.ecdsFile != "" {
+		opts = append(opts, jwksfetch.WithSink(&ecds.FileSink{Path: f.ecdsFile, Name: f.ecdsName, Template: tmpl}))
+	}
+	var xdsServer *xds.Server
+	if f.xdsListen != "" {
+		xdsServer = xds.New(f.ecdsName, tmpl, logger)
+		opts = append(opts, jwksfetch.WithSink(xdsServer))
+	}
+	fetcher, err := jwksfetch.New(cfg, opts...)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(*out, rendered)
-}
 
-// writeAtomic writes data to a temporary file beside path and renames it, so
-// readers see either the old file or the complete new one.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	var adminAddr, xdsAddr string
+	if f.adminListen != "" {
+		lis, err := net.Listen("tcp", f.adminListen)
+		if err != nil {
+			return fmt.Errorf("--admin-listen: %w", err)
+		}
+		adminAddr = lis.Addr().String()
+		srv := &http.Server{Handler: fetcher.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("admin listener: %w", err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			<-ctx.Done()
+			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer scancel()
+			_ = srv.Shutdown(sctx)
+		}()
 	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
+	if xdsServer != nil {
+		lis, err := net.Listen("tcp", f.xdsListen)
+		if err != nil {
+			cancel()
+			wg.Wait()
+			return fmt.Errorf("--xds-listen: %w", err)
+		}
+		xdsAddr = lis.Addr().String()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := xdsServer.Serve(ctx, lis); err != nil {
+				errc <- err
+			}
+		}()
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
+	logger.Info("jwksfetch: running", "admin", adminAddr, "xds", xdsAddr, "ecds_file", f.ecdsFile)
+	if started != nil {
+		started(adminAddr, xdsAddr)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = fetcher.Run(ctx)
+	}()
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
 	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	cancel()
+	wg.Wait()
+	logger.Info("jwksfetch: stopped")
+	return runErr
 }
