@@ -34,8 +34,8 @@ test: wasm abi envoy e2e-clients ## every test: unit, the real .wasm in the test
 unit: ## unit tests only (no Envoy)
 	$(GO) test ./...
 
-e2e: wasm envoy ## the real-Envoy end-to-end tests
-	TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_ENVOY=$(ENVOY) TOKENGATE_REQUIRE_E2E=1 $(GO) test -count=1 -v ./e2e/...
+e2e: wasm envoy ## the real-Envoy end-to-end tests (filter, key rotation over ECDS, remote code)
+	TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_ENVOY=$(ENVOY) TOKENGATE_REQUIRE_E2E=1 $(GO) test -count=1 ./e2e/ ./jwksfetch/ ./build/cmd/wasm-oci/
 
 race: ## the race detector on the host side
 	$(GO) test -race -count=1 ./host/... ./testhost/...
