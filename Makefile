@@ -27,15 +27,21 @@ wasm: ## build the plugin: build/out/tokengate.wasm
 	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags='$(WASM_LDFLAGS)' -o $(WASM) ./plugin
 	@ls -l $(WASM) | awk '{print "$(WASM): " $$5 " bytes"}'
 
+# Packages that start real Envoys run one at a time: each Envoy compiles the
+# module in V8, and two cores shared by several Envoys starve them.
+ENVOY_PKGS := ./e2e/ ./e2e/clients/ ./jwksfetch/ ./build/cmd/wasm-oci/
+E2E_ENV    := TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_ENVOY=$(ENVOY) TOKENGATE_REQUIRE_E2E=1
+
 test: wasm abi envoy e2e-clients ## every test: unit, the real .wasm in the test host, race, Envoy and real-client e2e
-	TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_ENVOY=$(ENVOY) TOKENGATE_REQUIRE_E2E=1 $(GO) test -count=1 ./...
+	$(E2E_ENV) $(GO) test -count=1 $$($(GO) list ./... | grep -v -E '/(e2e|e2e/clients|jwksfetch|build/cmd/wasm-oci)$$')
+	$(E2E_ENV) $(GO) test -count=1 -p 1 $(ENVOY_PKGS)
 	$(MAKE) race
 
 unit: ## unit tests only (no Envoy)
 	$(GO) test ./...
 
 e2e: wasm envoy ## the real-Envoy end-to-end tests (filter, key rotation over ECDS, remote code)
-	TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_ENVOY=$(ENVOY) TOKENGATE_REQUIRE_E2E=1 $(GO) test -count=1 ./e2e/ ./jwksfetch/ ./build/cmd/wasm-oci/
+	$(E2E_ENV) $(GO) test -count=1 -p 1 ./e2e/ ./jwksfetch/ ./build/cmd/wasm-oci/
 
 race: ## the race detector on the host side
 	$(GO) test -race -count=1 ./host/... ./testhost/...

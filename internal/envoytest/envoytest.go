@@ -67,6 +67,10 @@ type Options struct {
 	ExtraArgs   []string // more command-line flags
 }
 
+// startTimeout bounds Envoy's start, which includes compiling the module in
+// V8: seconds on an idle machine, much longer on a loaded CI runner.
+const startTimeout = 180 * time.Second
+
 // Start writes bootstrap to a temporary file, starts Envoy on it and waits
 // until the admin endpoint reports LIVE. adminPort must be the admin port of
 // the bootstrap. Envoy is stopped when the test ends; its log is attached to
@@ -105,7 +109,7 @@ func Start(t testing.TB, bootstrap []byte, adminPort int, opts ...Options) *Envo
 			t.Logf("envoy log (%s):\n%s", dir, tail(e.Log(), 200))
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(startTimeout)
 	for {
 		select {
 		case <-e.done:
@@ -116,7 +120,7 @@ func Start(t testing.TB, bootstrap []byte, adminPort int, opts ...Options) *Envo
 			return e
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("envoy was not LIVE after 60s:\n%s", tail(e.Log(), 60))
+			t.Fatalf("envoy was not LIVE after %s:\n%s", startTimeout, tail(e.Log(), 60))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
