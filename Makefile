@@ -17,7 +17,7 @@ FUZZTIME     ?= 10s
 WASM_LDFLAGS := -w -X main.version=$(VERSION)
 export GOFLAGS := -buildvcs=false
 
-.PHONY: help wasm test unit e2e race envoy demo check fmt vet tidy abi bench fuzz oci clean
+.PHONY: help wasm test unit e2e race envoy demo check fmt vet tidy abi bench bench-short fuzz oci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -71,8 +71,14 @@ tidy:
 abi: wasm ## check the module's imports against Envoy's host functions
 	$(GO) run ./build/cmd/abicheck $(WASM)
 
-bench: wasm ## micro-benchmarks
-	TOKENGATE_WASM=$(CURDIR)/$(WASM) $(GO) test -run '^$$' -bench . -benchmem ./...
+bench: wasm envoy ## the benchmark suite (Envoy side by side, Go host, micro); report in build/out/bench/
+	@mkdir -p $(OUT)/bench
+	set -o pipefail; TOKENGATE_WASM=$(CURDIR)/$(WASM) $(GO) test -run '^$$' -bench . -benchmem \
+	  ./plugin/ ./plugin/internal/gate/ ./host/ ./host/hostcrypto/ | tee $(OUT)/bench/micro.txt
+	$(GO) run ./build/cmd/benchrun -envoy $(ENVOY) -wasm $(WASM) -out $(OUT)/bench -micro $(OUT)/bench/micro.txt
+
+bench-short: wasm envoy ## CI benchmark (~1 min): fails if a ratio falls below half of build/bench/baseline.json
+	$(GO) run ./build/cmd/benchrun -short -envoy $(ENVOY) -wasm $(WASM) -out $(OUT)/bench
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	@set -e; for pkg in $$($(GO) list ./...); do \

@@ -56,6 +56,9 @@ func (p *plugin) OnPluginStart(size int) types.OnPluginStartStatus {
 		proxywasm.LogError("configuration refused: " + err.Error())
 		return types.OnPluginStartStatusFailed
 	}
+	if v := hostVerifier(); v != nil {
+		g.UseVerifier(v)
+	}
 	p.gate = g
 	p.metrics.define(g)
 	proxywasm.LogInfo("tokengate " + version + " configured")

@@ -11,4 +11,8 @@
 //	if !supported || err != nil {
 //		// verify in-module instead, or reject: never treat this as success
 //	}
+//
+// NewKey encodes a key once for many checks (Key.Verify). Envoy 1.40
+// verifies RS256/384/512 and ES256/384/512 this way; PS* and EdDSA are
+// reported unsupported (build/bench/host-crypto.md has the measurements).
 package hostcrypto

@@ -33,36 +33,67 @@ func hashFor(alg string) (string, bool) {
 // to the host; the caller must then verify in-module. ok is true only when
 // the host explicitly reported a valid signature and err is nil.
 func Verify(call CallFunc, alg string, pub crypto.PublicKey, signingInput, sig []byte) (ok, supported bool, err error) {
+	if _, known := hashFor(alg); !known {
+		return false, false, nil
+	}
+	k, supported, err := NewKey(pub)
+	if !supported || err != nil {
+		return false, supported, err
+	}
+	return k.Verify(call, alg, signingInput, sig)
+}
+
+// Key is a public key encoded once for the host, so that repeated checks
+// with the same key do not encode it again.
+type Key struct {
+	spki  []byte
+	ec    bool
+	curve string // EC curve name
+	size  int    // EC coordinate size in bytes
+}
+
+// NewKey prepares an RSA or ECDSA public key for Key.Verify. supported is
+// false for other key types (the host cannot verify Ed25519).
+func NewKey(pub crypto.PublicKey) (k *Key, supported bool, err error) {
+	k = &Key{}
+	switch p := pub.(type) {
+	case *rsa.PublicKey:
+	case *ecdsa.PublicKey:
+		if p == nil || p.Curve == nil {
+			return nil, true, errors.New("hostcrypto: EC public key is incomplete")
+		}
+		k.ec, k.curve, k.size = true, p.Curve.Params().Name, (p.Curve.Params().BitSize+7)/8
+	default:
+		return nil, false, nil
+	}
+	if k.spki, err = MarshalSPKI(pub); err != nil {
+		return nil, true, errors.New("hostcrypto: cannot encode public key as SubjectPublicKeyInfo: " + err.Error())
+	}
+	return k, true, nil
+}
+
+// Verify is the package-level Verify with a prepared key.
+func (k *Key) Verify(call CallFunc, alg string, signingInput, sig []byte) (ok, supported bool, err error) {
 	hash, known := hashFor(alg)
 	if !known {
 		return false, false, nil
 	}
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		if alg[0] != 'R' {
-			return false, true, errors.New("hostcrypto: algorithm " + alg + " does not match an RSA key")
-		}
-	case *ecdsa.PublicKey:
+	if k.ec {
 		if alg[0] != 'E' {
 			return false, true, errors.New("hostcrypto: algorithm " + alg + " does not match an EC key")
 		}
-		size := (k.Curve.Params().BitSize + 7) / 8
-		if want := curveFor(alg); want == "" || k.Curve.Params().Name != want {
-			return false, true, errors.New("hostcrypto: " + alg + " requires curve " + curveFor(alg) + ", key uses " + k.Curve.Params().Name)
+		if want := curveFor(alg); k.curve != want {
+			return false, true, errors.New("hostcrypto: " + alg + " requires curve " + want + ", key uses " + k.curve)
 		}
-		der, err := JOSEToDER(sig, size)
+		der, err := JOSEToDER(sig, k.size)
 		if err != nil {
 			return false, true, err
 		}
 		sig = der
-	default:
-		return false, false, nil
+	} else if alg[0] != 'R' {
+		return false, true, errors.New("hostcrypto: algorithm " + alg + " does not match an RSA key")
 	}
-	spki, err := MarshalSPKI(pub)
-	if err != nil {
-		return false, true, errors.New("hostcrypto: cannot encode public key as SubjectPublicKeyInfo: " + err.Error())
-	}
-	reply, err := call(ForeignFunctionName, EncodeArguments(hash, spki, sig, signingInput))
+	reply, err := call(ForeignFunctionName, EncodeArguments(hash, k.spki, sig, signingInput))
 	if err != nil {
 		return false, true, errors.New("hostcrypto: verify_signature call failed: " + err.Error())
 	}

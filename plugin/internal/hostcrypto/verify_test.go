@@ -152,3 +152,58 @@ func ExampleEncodeArguments() {
 	b := EncodeArguments("sha256", []byte{0x30}, []byte{1}, []byte("t"))
 	_ = b // pass to the host's verify_signature foreign function
 }
+
+func TestKey(t *testing.T) {
+	t.Parallel()
+	rk, _ := rsa.GenerateKey(rand.Reader, 2048)
+	ek, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	_, edpub, _ := ed25519.GenerateKey(rand.Reader)
+	input := []byte("header.payload")
+	d := sha256.Sum256(input)
+	rsig, _ := rsa.SignPKCS1v15(rand.Reader, rk, crypto.SHA256, d[:])
+	t.Run("a prepared RSA key verifies again and again", func(t *testing.T) {
+		k, sup, err := NewKey(&rk.PublicKey)
+		if err != nil || !sup {
+			t.Fatalf("NewKey: supported=%v err=%v", sup, err)
+		}
+		for i := 0; i < 3; i++ {
+			if ok, sup, err := k.Verify(fakeHost(t), "RS256", input, rsig); !ok || !sup || err != nil {
+				t.Fatalf("check %d: ok=%v supported=%v err=%v", i, ok, sup, err)
+			}
+		}
+		if ok, _, _ := k.Verify(fakeHost(t), "RS256", []byte("other.input"), rsig); ok {
+			t.Fatal("a signature over other input verified")
+		}
+	})
+	t.Run("an Ed25519 key is not for the host", func(t *testing.T) {
+		if _, sup, err := NewKey(edpub); sup || err != nil {
+			t.Fatalf("supported=%v err=%v", sup, err)
+		}
+	})
+	t.Run("a P-384 key with ES256 is an error", func(t *testing.T) {
+		k, _, err := NewKey(&ek.PublicKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, sup, err := k.Verify(fakeHost(t), "ES256", input, make([]byte, 64)); ok || !sup || err == nil {
+			t.Fatalf("ok=%v supported=%v err=%v", ok, sup, err)
+		}
+	})
+	t.Run("an unknown algorithm is left to the module", func(t *testing.T) {
+		k, _, _ := NewKey(&rk.PublicKey)
+		if _, sup, _ := k.Verify(fakeHost(t), "PS256", input, rsig); sup {
+			t.Fatal("PS256 claimed supported")
+		}
+	})
+}
+
+func ExampleNewKey() {
+	var pub crypto.PublicKey // an *rsa.PublicKey or *ecdsa.PublicKey from the JWK Set
+	var callForeign CallFunc // e.g. proxywasm.CallForeignFunction
+	k, supported, err := NewKey(pub)
+	if !supported || err != nil {
+		return // verify in the module
+	}
+	ok, supported, err := k.Verify(callForeign, "RS256", []byte("header.payload"), []byte("signature"))
+	_, _, _ = ok, supported, err
+}
