@@ -239,7 +239,7 @@ func TestPluginCountsDecisions(t *testing.T) {
 			t.Errorf("%s = %d, want %d", name, got[name], n)
 		}
 	}
-	if _, ok := got["tokengate.decision_us"]; !ok {
-		t.Errorf("no decision-time histogram among %v", got)
+	if _, ok := got["tokengate.verify_us"]; !ok {
+		t.Errorf("no verification-time histogram among %v", got)
 	}
 }
