@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tetratelabs/wazero/api"
 
@@ -12,324 +13,518 @@ import (
 
 func itoa(u uint32) string { return strconv.FormatUint(uint64(u), 10) }
 
-func read(m api.Module, p, n uint32) (string, bool) {
+// read returns guest memory [p, p+n); an empty range is always readable,
+// whatever p is (the guest passes 0/0 for empty values).
+func read(m api.Module, p, n uint32) ([]byte, bool) {
 	if n == 0 {
-		return "", true
+		return nil, true
 	}
 	b, ok := m.Memory().Read(p, n)
-	return string(b), ok
-}
-
-// restrictedOK are the functions a module may call while it initialises or
-// allocates memory; anything else traps, as V8's restricted callback does.
-var restrictedOK = map[string]bool{
-	"fd_write": true, "clock_time_get": true, "random_get": true, "environ_get": true, "environ_sizes_get": true,
-	"args_get": true, "args_sizes_get": true, "proc_exit": true, "poll_oneoff": true, "sched_yield": true,
-	"fd_fdstat_get": true, "fd_fdstat_set_flags": true, "fd_close": true, "fd_seek": true, "fd_read": true, "fd_prestat_get": true,
-	"fd_prestat_dir_name": true, "clock_res_get": true, "emscripten_notify_memory_growth": true, "proxy_log": true,
-}
-
-func envFunc(name string) func(context.Context, api.Module, []uint64) {
-	ok := func(s []uint64) { s[0] = uint64(abi.StatusOK) }
-	switch name {
-	case "pthread_equal":
-		return func(_ context.Context, _ api.Module, s []uint64) {
-			if uint32(s[0]) == uint32(s[1]) {
-				s[0] = 1
-			} else {
-				s[0] = 0
-			}
-		}
-	case "emscripten_notify_memory_growth":
-		return func(context.Context, api.Module, []uint64) {}
-	case "proxy_log":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			msg, good := read(m, uint32(s[1]), uint32(s[2]))
-			if !good {
-				s[0] = uint64(abi.StatusInvalidMemoryAccess)
-				return
-			}
-			vmFrom(ctx).log(uint32(s[0]), msg)
-			ok(s)
-		}
-	case "proxy_get_log_level":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			m.Memory().WriteUint32Le(uint32(s[0]), vmFrom(ctx).p.cfg.logLevel)
-			ok(s)
-		}
-	case "proxy_get_current_time_nanoseconds":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			m.Memory().WriteUint64Le(uint32(s[0]), uint64(vmFrom(ctx).p.cfg.clock().UnixNano()))
-			ok(s)
-		}
-	case "proxy_get_buffer_status":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			b, found := vmFrom(ctx).buffer(uint32(s[0]))
-			if !found {
-				s[0] = uint64(abi.StatusNotFound)
-				return
-			}
-			m.Memory().WriteUint32Le(uint32(s[1]), uint32(len(b)))
-			m.Memory().WriteUint32Le(uint32(s[2]), 0)
-			ok(s)
-		}
-	case "proxy_get_buffer_bytes":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			v := vmFrom(ctx)
-			b, found := v.buffer(uint32(s[0]))
-			if !found {
-				s[0] = uint64(abi.StatusNotFound)
-				return
-			}
-			start, n := uint64(uint32(s[1])), uint64(uint32(s[2]))
-			if start > uint64(len(b)) {
-				s[0] = uint64(abi.StatusBadArgument)
-				return
-			}
-			end := min(start+n, uint64(len(b)))
-			s[0] = uint64(v.give(m, b[start:end], uint32(s[3]), uint32(s[4])))
-		}
-	case "proxy_set_buffer_bytes":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			v := vmFrom(ctx)
-			data, good := read(m, uint32(s[3]), uint32(s[4]))
-			if !good {
-				s[0] = uint64(abi.StatusInvalidMemoryAccess)
-				return
-			}
-			s[0] = uint64(v.setBuffer(uint32(s[0]), int(uint32(s[1])), int(uint32(s[2])), data))
-		}
-	case "proxy_get_header_map_pairs":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			v := vmFrom(ctx)
-			hm := v.headerMap(uint32(s[0]))
-			if hm == nil {
-				s[0] = uint64(abi.StatusBadArgument)
-				return
-			}
-			if len(*hm) == 0 {
-				s[0] = uint64(v.give(m, nil, uint32(s[1]), uint32(s[2])))
-				return
-			}
-			s[0] = uint64(v.give(m, abi.EncodePairs(*hm), uint32(s[1]), uint32(s[2])))
-		}
-	case "proxy_set_header_map_pairs":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			v := vmFrom(ctx)
-			hm := v.headerMap(uint32(s[0]))
-			buf, good := m.Memory().Read(uint32(s[1]), uint32(s[2]))
-			if hm == nil || !good {
-				s[0] = uint64(abi.StatusBadArgument)
-				return
-			}
-			pairs, err := abi.DecodePairs(buf)
-			if err != nil {
-				s[0] = uint64(abi.StatusBadArgument)
-				return
-			}
-			for i := range pairs {
-				pairs[i][0] = strings.ToLower(pairs[i][0])
-			}
-			*hm = pairs
-			ok(s)
-		}
-	case "proxy_get_header_map_size":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			hm := vmFrom(ctx).headerMap(uint32(s[0]))
-			if hm == nil {
-				s[0] = uint64(abi.StatusBadArgument)
-				return
-			}
-			m.Memory().WriteUint32Le(uint32(s[1]), uint32(abi.PairsSize(*hm)))
-			ok(s)
-		}
-	case "proxy_get_header_map_value":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			v := vmFrom(ctx)
-			hm := v.headerMap(uint32(s[0]))
-			k, good := read(m, uint32(s[1]), uint32(s[2]))
-			if hm == nil || !good {
-				s[0] = uint64(abi.StatusBadArgument)
-				return
-			}
-			k = strings.ToLower(k)
-			for _, p := range *hm {
-				if p[0] == k {
-					s[0] = uint64(v.give(m, []byte(p[1]), uint32(s[3]), uint32(s[4])))
-					return
-				}
-			}
-			s[0] = uint64(abi.StatusNotFound)
-		}
-	case "proxy_add_header_map_value", "proxy_replace_header_map_value":
-		replace := name == "proxy_replace_header_map_value"
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			hm := vmFrom(ctx).headerMap(uint32(s[0]))
-			k, g1 := read(m, uint32(s[1]), uint32(s[2]))
-			val, g2 := read(m, uint32(s[3]), uint32(s[4]))
-			if hm == nil || !g1 || !g2 {
-				s[0] = uint64(abi.StatusBadArgument)
-				return
-			}
-			k = strings.ToLower(k)
-			if replace {
-				removeKey(hm, k)
-			}
-			*hm = append(*hm, [2]string{k, val})
-			ok(s)
-		}
-	case "proxy_remove_header_map_value":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			hm := vmFrom(ctx).headerMap(uint32(s[0]))
-			k, good := read(m, uint32(s[1]), uint32(s[2]))
-			if hm == nil || !good {
-				s[0] = uint64(abi.StatusBadArgument)
-				return
-			}
-			removeKey(hm, strings.ToLower(k))
-			ok(s)
-		}
-	case "proxy_send_local_response":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			v := vmFrom(ctx)
-			details, g1 := read(m, uint32(s[1]), uint32(s[2]))
-			body, g2 := read(m, uint32(s[3]), uint32(s[4]))
-			var hdrs [][2]string
-			if uint32(s[6]) > 0 {
-				buf, good := m.Memory().Read(uint32(s[5]), uint32(s[6]))
-				var err error
-				if hdrs, err = abi.DecodePairs(buf); !good || err != nil {
-					s[0] = uint64(abi.StatusBadArgument)
-					return
-				}
-			}
-			if !g1 || !g2 || v.stream == nil {
-				s[0] = uint64(abi.StatusBadArgument)
-				return
-			}
-			v.stream.local = &LocalResponse{Status: int(uint32(s[0])), Details: details, Body: []byte(body), Headers: hdrs}
-			ok(s)
-		}
-	case "proxy_get_property":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			v := vmFrom(ctx)
-			path, good := read(m, uint32(s[0]), uint32(s[1]))
-			if !good {
-				s[0] = uint64(abi.StatusInvalidMemoryAccess)
-				return
-			}
-			val, found := v.property(strings.Split(strings.TrimSuffix(path, "\x00"), "\x00"))
-			if !found {
-				s[0] = uint64(abi.StatusNotFound)
-				return
-			}
-			s[0] = uint64(v.give(m, val, uint32(s[2]), uint32(s[3])))
-		}
-	case "proxy_set_property":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			v := vmFrom(ctx)
-			path, g1 := read(m, uint32(s[0]), uint32(s[1]))
-			val, g2 := read(m, uint32(s[2]), uint32(s[3]))
-			if !g1 || !g2 {
-				s[0] = uint64(abi.StatusInvalidMemoryAccess)
-				return
-			}
-			v.props[path] = []byte(val)
-			ok(s)
-		}
-	case "proxy_set_effective_context", "proxy_done", "proxy_continue_stream", "proxy_close_stream",
-		"proxy_set_tick_period_milliseconds":
-		return func(ctx context.Context, m api.Module, s []uint64) { ok(s) }
-	case "proxy_get_status":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			m.Memory().WriteUint32Le(uint32(s[0]), 0)
-			vmFrom(ctx).give(m, nil, uint32(s[1]), uint32(s[2]))
-			ok(s)
-		}
-	case "proxy_define_metric":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			n, good := read(m, uint32(s[1]), uint32(s[2]))
-			if !good || uint32(s[0]) > abi.MetricHistogram {
-				s[0] = uint64(abi.StatusBadArgument)
-				return
-			}
-			id := vmFrom(ctx).p.metrics.define(n, uint32(s[0]))
-			m.Memory().WriteUint32Le(uint32(s[3]), id)
-			ok(s)
-		}
-	case "proxy_increment_metric", "proxy_record_metric":
-		inc := name == "proxy_increment_metric"
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			s[0] = uint64(vmFrom(ctx).p.metrics.update(uint32(s[0]), int64(s[1]), inc))
-		}
-	case "proxy_get_metric":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			val, st := vmFrom(ctx).p.metrics.get(uint32(s[0]))
-			if st == abi.StatusOK {
-				m.Memory().WriteUint64Le(uint32(s[1]), uint64(val))
-			}
-			s[0] = uint64(st)
-		}
-	case "proxy_call_foreign_function":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			v := vmFrom(ctx)
-			n, g1 := read(m, uint32(s[0]), uint32(s[1]))
-			arg, g2 := read(m, uint32(s[2]), uint32(s[3]))
-			if !g1 || !g2 {
-				s[0] = uint64(abi.StatusInvalidMemoryAccess)
-				return
-			}
-			fn, found := v.p.cfg.foreign[n]
-			if !found {
-				s[0] = uint64(abi.StatusNotFound)
-				return
-			}
-			out, err := fn([]byte(arg))
-			if err != nil {
-				v.log(abi.LogError, "foreign function "+n+": "+err.Error())
-				s[0] = uint64(abi.StatusInternalFailure)
-				return
-			}
-			s[0] = uint64(v.give(m, out, uint32(s[4]), uint32(s[5])))
-		}
-	case "proxy_get_shared_data":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			v := vmFrom(ctx)
-			k, good := read(m, uint32(s[0]), uint32(s[1]))
-			if !good {
-				s[0] = uint64(abi.StatusInvalidMemoryAccess)
-				return
-			}
-			val, cas, found := v.p.shared.get(k)
-			if !found {
-				s[0] = uint64(abi.StatusNotFound)
-				return
-			}
-			m.Memory().WriteUint32Le(uint32(s[4]), cas)
-			s[0] = uint64(v.give(m, val, uint32(s[2]), uint32(s[3])))
-		}
-	case "proxy_set_shared_data":
-		return func(ctx context.Context, m api.Module, s []uint64) {
-			v := vmFrom(ctx)
-			k, g1 := read(m, uint32(s[0]), uint32(s[1]))
-			val, g2 := read(m, uint32(s[2]), uint32(s[3]))
-			if !g1 || !g2 {
-				s[0] = uint64(abi.StatusInvalidMemoryAccess)
-				return
-			}
-			s[0] = uint64(v.p.shared.set(k, []byte(val), uint32(s[4])))
-		}
+	if !ok {
+		return nil, false
 	}
-	// Queues, HTTP and gRPC calls and DNS are not offered: the guest is told so.
-	return func(ctx context.Context, m api.Module, s []uint64) { s[0] = uint64(abi.StatusUnimplemented) }
+	return append([]byte(nil), b...), true
 }
 
-func removeKey(hm *[][2]string, k string) {
-	out := (*hm)[:0]
-	for _, p := range *hm {
-		if p[0] != k {
-			out = append(out, p)
-		}
+// initAllowed lists what a module may call while _initialize runs
+// (proxy-wasm-cpp-host WasmBase::startVm); anything else traps.
+var initAllowed = setOf("emscripten_notify_memory_growth", "proxy_log",
+	"fd_write", "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_time_get", "clock_res_get",
+	"random_get", "poll_oneoff", "fd_fdstat_get", "fd_fdstat_set_flags",
+	"fd_advise", "fd_allocate", "fd_datasync", "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size",
+	"fd_filestat_set_times", "fd_pread", "fd_prestat_dir_name", "fd_prestat_get", "fd_pwrite", "fd_readdir",
+	"fd_renumber", "fd_sync", "fd_tell",
+	"path_create_directory", "path_filestat_get", "path_filestat_set_times", "path_link", "path_readlink",
+	"path_remove_directory", "path_rename", "path_symlink", "path_unlink_file",
+	"sock_accept", "sock_recv", "sock_send", "sock_shutdown")
+
+// allocAllowed lists what proxy_on_memory_allocate (or malloc) may call
+// (WasmBase::allocMemory); poll_oneoff is there for the Go runtime's GC.
+var allocAllowed = setOf("proxy_log", "fd_write", "clock_time_get", "poll_oneoff")
+
+func setOf(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
 	}
-	*hm = out
+	return m
+}
+
+type hostFunc = func(context.Context, api.Module, []uint64)
+
+func status(s []uint64, st abi.Status) { s[0] = uint64(st) }
+
+// statusOf turns a memory write into a status.
+func statusOf(ok bool) abi.Status {
+	if ok {
+		return abi.StatusOK
+	}
+	return abi.StatusInvalidMemoryAccess
+}
+
+func envFunc(name string) hostFunc {
+	if f, ok := envFuncs[name]; ok {
+		return f
+	}
+	panic("host: no implementation for env." + name)
+}
+
+var envFuncs = map[string]hostFunc{
+	"pthread_equal": func(_ context.Context, _ api.Module, s []uint64) {
+		if uint32(s[0]) == uint32(s[1]) {
+			s[0] = 1
+		} else {
+			s[0] = 0
+		}
+	},
+	"emscripten_notify_memory_growth": func(context.Context, api.Module, []uint64) {},
+
+	"proxy_log": func(ctx context.Context, m api.Module, s []uint64) {
+		if uint32(s[0]) > abi.LogCritical {
+			status(s, abi.StatusBadArgument)
+			return
+		}
+		msg, ok := read(m, uint32(s[1]), uint32(s[2]))
+		if !ok {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		vmFrom(ctx).log(uint32(s[0]), string(msg))
+		status(s, abi.StatusOK)
+	},
+	"proxy_get_log_level": func(ctx context.Context, m api.Module, s []uint64) {
+		status(s, statusOf(m.Memory().WriteUint32Le(uint32(s[0]), vmFrom(ctx).p.cfg.logLevel)))
+	},
+	"proxy_get_current_time_nanoseconds": func(ctx context.Context, m api.Module, s []uint64) {
+		status(s, statusOf(m.Memory().WriteUint64Le(uint32(s[0]), uint64(vmFrom(ctx).p.cfg.clock().UnixNano()))))
+	},
+	"proxy_set_tick_period_milliseconds": func(ctx context.Context, m api.Module, s []uint64) {
+		vmFrom(ctx).setTickPeriod(time.Duration(uint32(s[0])) * time.Millisecond)
+		status(s, abi.StatusOK)
+	},
+
+	// Buffers.
+	"proxy_get_buffer_status": func(ctx context.Context, m api.Module, s []uint64) {
+		if uint32(s[0]) > abi.BufferForeignFunctionArguments {
+			status(s, abi.StatusBadArgument)
+			return
+		}
+		b, found := vmFrom(ctx).buffer(uint32(s[0]))
+		if !found {
+			status(s, abi.StatusNotFound)
+			return
+		}
+		mem := m.Memory()
+		status(s, statusOf(mem.WriteUint32Le(uint32(s[1]), uint32(len(b))) && mem.WriteUint32Le(uint32(s[2]), 0)))
+	},
+	"proxy_get_buffer_bytes": func(ctx context.Context, m api.Module, s []uint64) {
+		v := vmFrom(ctx)
+		if uint32(s[0]) > abi.BufferForeignFunctionArguments {
+			status(s, abi.StatusBadArgument)
+			return
+		}
+		b, found := v.buffer(uint32(s[0]))
+		if !found {
+			status(s, abi.StatusNotFound)
+			return
+		}
+		start, n := uint64(uint32(s[1])), uint64(uint32(s[2]))
+		if start > uint64(len(b)) {
+			status(s, abi.StatusBadArgument)
+			return
+		}
+		end := min(start+n, uint64(len(b)))
+		status(s, v.give(m, b[start:end], uint32(s[3]), uint32(s[4])))
+	},
+	"proxy_set_buffer_bytes": func(ctx context.Context, m api.Module, s []uint64) {
+		if uint32(s[0]) > abi.BufferForeignFunctionArguments {
+			status(s, abi.StatusBadArgument)
+			return
+		}
+		data, ok := read(m, uint32(s[3]), uint32(s[4]))
+		if !ok {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		status(s, vmFrom(ctx).setBuffer(uint32(s[0]), uint32(s[1]), uint32(s[2]), data))
+	},
+
+	// Header maps.
+	"proxy_get_header_map_pairs": func(ctx context.Context, m api.Module, s []uint64) {
+		v := vmFrom(ctx)
+		hm := mapArg(v, s[0])
+		if hm == nil {
+			status(s, abi.StatusBadArgument)
+			return
+		}
+		var enc []byte
+		if len(*hm) > 0 {
+			enc = abi.EncodePairs(*hm)
+		}
+		status(s, v.give(m, enc, uint32(s[1]), uint32(s[2])))
+	},
+	"proxy_set_header_map_pairs": func(ctx context.Context, m api.Module, s []uint64) {
+		hm := mapArg(vmFrom(ctx), s[0])
+		if hm == nil {
+			status(s, abi.StatusBadArgument)
+			return
+		}
+		buf, ok := read(m, uint32(s[1]), uint32(s[2]))
+		if !ok {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		*hm = decodePairsLikeEnvoy(buf)
+		status(s, abi.StatusOK)
+	},
+	"proxy_get_header_map_size": func(ctx context.Context, m api.Module, s []uint64) {
+		hm := mapArg(vmFrom(ctx), s[0])
+		if hm == nil {
+			status(s, abi.StatusBadArgument)
+			return
+		}
+		status(s, statusOf(m.Memory().WriteUint32Le(uint32(s[1]), uint32(abi.PairsSize(*hm)))))
+	},
+	"proxy_get_header_map_value": func(ctx context.Context, m api.Module, s []uint64) {
+		v := vmFrom(ctx)
+		hm := mapArg(v, s[0])
+		if hm == nil {
+			status(s, abi.StatusBadArgument)
+			return
+		}
+		k, ok := read(m, uint32(s[1]), uint32(s[2]))
+		if !ok {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		val, found := lookup(*hm, string(k))
+		if !found {
+			status(s, abi.StatusNotFound)
+			return
+		}
+		status(s, v.give(m, []byte(val), uint32(s[3]), uint32(s[4])))
+	},
+	"proxy_add_header_map_value":     setHeader(false),
+	"proxy_replace_header_map_value": setHeader(true),
+	"proxy_remove_header_map_value": func(ctx context.Context, m api.Module, s []uint64) {
+		hm := mapArg(vmFrom(ctx), s[0])
+		if hm == nil {
+			status(s, abi.StatusBadArgument)
+			return
+		}
+		k, ok := read(m, uint32(s[1]), uint32(s[2]))
+		if !ok {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		removeKey(hm, string(k))
+		status(s, abi.StatusOK)
+	},
+
+	// Stream control.
+	"proxy_send_local_response": func(ctx context.Context, m api.Module, s []uint64) {
+		v := vmFrom(ctx)
+		details, ok1 := read(m, uint32(s[1]), uint32(s[2]))
+		body, ok2 := read(m, uint32(s[3]), uint32(s[4]))
+		hbuf, ok3 := read(m, uint32(s[5]), uint32(s[6]))
+		if !ok1 || !ok2 || !ok3 {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		st := v.streamInScope()
+		if st == nil {
+			// Envoy's root context has no stream to answer.
+			status(s, abi.StatusBadArgument)
+			return
+		}
+		if st.local == nil {
+			st.local = &LocalResponse{Status: int(uint32(s[0])), Details: string(details), Body: body,
+				Headers: decodePairsLikeEnvoy(hbuf), GRPCStatus: int32(uint32(s[7]))}
+		}
+		status(s, abi.StatusOK)
+	},
+	"proxy_continue_stream": func(ctx context.Context, m api.Module, s []uint64) {
+		status(s, streamControl(vmFrom(ctx), uint32(s[0]), false))
+	},
+	"proxy_close_stream": func(ctx context.Context, m api.Module, s []uint64) {
+		status(s, streamControl(vmFrom(ctx), uint32(s[0]), true))
+	},
+	"proxy_get_status": func(ctx context.Context, m api.Module, s []uint64) {
+		// Envoy reports the status of the last gRPC call; this host makes no
+		// gRPC calls, so it is always 0 with an empty message.
+		if !m.Memory().WriteUint32Le(uint32(s[0]), 0) {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		status(s, vmFrom(ctx).give(m, nil, uint32(s[1]), uint32(s[2])))
+	},
+	"proxy_set_effective_context": func(ctx context.Context, m api.Module, s []uint64) {
+		v := vmFrom(ctx)
+		id := uint32(s[0])
+		if !v.isRoot(id) && (v.stream == nil || id != v.stream.id) {
+			status(s, abi.StatusBadArgument)
+			return
+		}
+		v.effective = id
+		status(s, abi.StatusOK)
+	},
+	"proxy_done": func(ctx context.Context, m api.Module, s []uint64) {
+		v := vmFrom(ctx)
+		id := v.context()
+		if _, lingering := v.lingering[id]; !lingering {
+			status(s, abi.StatusNotFound)
+			return
+		}
+		v.lingering[id] = true // deleted once this callback returns
+		status(s, abi.StatusOK)
+	},
+
+	// Properties.
+	"proxy_get_property": func(ctx context.Context, m api.Module, s []uint64) {
+		v := vmFrom(ctx)
+		path, ok := read(m, uint32(s[0]), uint32(s[1]))
+		if !ok {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		val, found := v.property(string(path))
+		if !found {
+			status(s, abi.StatusNotFound)
+			return
+		}
+		status(s, v.give(m, val, uint32(s[2]), uint32(s[3])))
+	},
+	"proxy_set_property": func(ctx context.Context, m api.Module, s []uint64) {
+		path, ok1 := read(m, uint32(s[0]), uint32(s[1]))
+		val, ok2 := read(m, uint32(s[2]), uint32(s[3]))
+		if !ok1 || !ok2 {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		vmFrom(ctx).setProperty(string(path), val)
+		status(s, abi.StatusOK)
+	},
+
+	// Metrics.
+	"proxy_define_metric": func(ctx context.Context, m api.Module, s []uint64) {
+		n, ok := read(m, uint32(s[1]), uint32(s[2]))
+		if !ok {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		id, st := vmFrom(ctx).p.metrics.define(string(n), uint32(s[0]))
+		if st == abi.StatusOK && !m.Memory().WriteUint32Le(uint32(s[3]), id) {
+			st = abi.StatusInvalidMemoryAccess
+		}
+		status(s, st)
+	},
+	"proxy_increment_metric": func(ctx context.Context, m api.Module, s []uint64) {
+		status(s, vmFrom(ctx).p.metrics.increment(uint32(s[0]), int64(s[1])))
+	},
+	"proxy_record_metric": func(ctx context.Context, m api.Module, s []uint64) {
+		status(s, vmFrom(ctx).p.metrics.record(uint32(s[0]), s[1]))
+	},
+	"proxy_get_metric": func(ctx context.Context, m api.Module, s []uint64) {
+		val, st := vmFrom(ctx).p.metrics.get(uint32(s[0]))
+		if st == abi.StatusOK && !m.Memory().WriteUint64Le(uint32(s[1]), uint64(val)) {
+			st = abi.StatusInvalidMemoryAccess
+		}
+		status(s, st)
+	},
+
+	// Foreign functions.
+	"proxy_call_foreign_function": func(ctx context.Context, m api.Module, s []uint64) {
+		v := vmFrom(ctx)
+		n, ok1 := read(m, uint32(s[0]), uint32(s[1]))
+		arg, ok2 := read(m, uint32(s[2]), uint32(s[3]))
+		if !ok1 || !ok2 {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		fn, found := v.p.cfg.foreign[string(n)]
+		if !found {
+			status(s, abi.StatusNotFound)
+			return
+		}
+		out, err := fn(arg)
+		if err != nil {
+			v.log(abi.LogError, "foreign function "+string(n)+": "+err.Error())
+			status(s, abi.StatusInternalFailure)
+			return
+		}
+		status(s, v.give(m, out, uint32(s[4]), uint32(s[5])))
+	},
+
+	// Shared data and queues.
+	"proxy_get_shared_data": func(ctx context.Context, m api.Module, s []uint64) {
+		v := vmFrom(ctx)
+		k, ok := read(m, uint32(s[0]), uint32(s[1]))
+		if !ok {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		val, cas, found := v.p.shared.get(string(k))
+		if !found {
+			status(s, abi.StatusNotFound)
+			return
+		}
+		if st := v.give(m, val, uint32(s[2]), uint32(s[3])); st != abi.StatusOK {
+			status(s, st)
+			return
+		}
+		status(s, statusOf(m.Memory().WriteUint32Le(uint32(s[4]), cas)))
+	},
+	"proxy_set_shared_data": func(ctx context.Context, m api.Module, s []uint64) {
+		k, ok1 := read(m, uint32(s[0]), uint32(s[1]))
+		val, ok2 := read(m, uint32(s[2]), uint32(s[3]))
+		if !ok1 || !ok2 {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		status(s, vmFrom(ctx).p.shared.set(string(k), val, uint32(s[4])))
+	},
+	"proxy_register_shared_queue": func(ctx context.Context, m api.Module, s []uint64) {
+		v := vmFrom(ctx)
+		n, ok := read(m, uint32(s[0]), uint32(s[1]))
+		if !ok {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		// The queue notifies the root context that registers it (the
+		// root of a stream that registers).
+		root := v.context()
+		if !v.isRoot(root) {
+			root = v.rootID
+		}
+		tok := queues.register(v.p.cfg.vmID, string(n), v, root)
+		status(s, statusOf(m.Memory().WriteUint32Le(uint32(s[2]), tok)))
+	},
+	"proxy_resolve_shared_queue": func(ctx context.Context, m api.Module, s []uint64) {
+		id, ok1 := read(m, uint32(s[0]), uint32(s[1]))
+		n, ok2 := read(m, uint32(s[2]), uint32(s[3]))
+		if !ok1 || !ok2 {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		tok, found := queues.resolve(string(id), string(n))
+		if !found {
+			status(s, abi.StatusNotFound)
+			return
+		}
+		status(s, statusOf(m.Memory().WriteUint32Le(uint32(s[4]), tok)))
+	},
+	"proxy_enqueue_shared_queue": func(ctx context.Context, m api.Module, s []uint64) {
+		data, ok := read(m, uint32(s[1]), uint32(s[2]))
+		if !ok {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		status(s, queues.enqueue(uint32(s[0]), data))
+	},
+	"proxy_dequeue_shared_queue": func(ctx context.Context, m api.Module, s []uint64) {
+		data, st := queues.dequeue(uint32(s[0]))
+		if st != abi.StatusOK {
+			status(s, st)
+			return
+		}
+		status(s, vmFrom(ctx).give(m, data, uint32(s[1]), uint32(s[2])))
+	},
+
+	// Callouts.
+	"proxy_http_call": func(ctx context.Context, m api.Module, s []uint64) {
+		v := vmFrom(ctx)
+		up, ok1 := read(m, uint32(s[0]), uint32(s[1]))
+		hb, ok2 := read(m, uint32(s[2]), uint32(s[3]))
+		body, ok3 := read(m, uint32(s[4]), uint32(s[5]))
+		tb, ok4 := read(m, uint32(s[6]), uint32(s[7]))
+		// Like Envoy, write the token slot first to prove it is writable.
+		if !ok1 || !ok2 || !ok3 || !ok4 || !m.Memory().WriteUint32Le(uint32(s[9]), 0) {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		tok, st := v.httpCall(string(up), decodePairsLikeEnvoy(hb), body, decodePairsLikeEnvoy(tb), uint32(s[8]))
+		m.Memory().WriteUint32Le(uint32(s[9]), tok)
+		status(s, st)
+	},
+	"envoy_resolve_dns": func(ctx context.Context, m api.Module, s []uint64) {
+		v := vmFrom(ctx)
+		name, ok := read(m, uint32(s[0]), uint32(s[1]))
+		if !ok || !m.Memory().WriteUint32Le(uint32(s[2]), 0) {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		m.Memory().WriteUint32Le(uint32(s[2]), v.resolveDNS(string(name)))
+		status(s, abi.StatusOK)
+	},
+	// gRPC is not offered; after checking the guest's memory like Envoy,
+	// every gRPC function answers UNIMPLEMENTED.
+	"proxy_grpc_call":   grpcUnimplemented(0, 2, 4, 6, 8),
+	"proxy_grpc_stream": grpcUnimplemented(0, 2, 4, 6),
+	"proxy_grpc_send":   grpcUnimplemented(1),
+	"proxy_grpc_cancel": grpcUnimplemented(),
+	"proxy_grpc_close":  grpcUnimplemented(),
+}
+
+// mapArg resolves a map-type argument; types above the last one are
+// BAD_ARGUMENT like unavailable maps.
+func mapArg(v *vm, t uint64) *[][2]string {
+	if uint32(t) > abi.MapHTTPCallResponseTrailers {
+		return nil
+	}
+	return v.headerMap(uint32(t))
+}
+
+func setHeader(replace bool) hostFunc {
+	return func(ctx context.Context, m api.Module, s []uint64) {
+		hm := mapArg(vmFrom(ctx), s[0])
+		if hm == nil {
+			status(s, abi.StatusBadArgument)
+			return
+		}
+		k, ok1 := read(m, uint32(s[1]), uint32(s[2]))
+		val, ok2 := read(m, uint32(s[3]), uint32(s[4]))
+		if !ok1 || !ok2 {
+			status(s, abi.StatusInvalidMemoryAccess)
+			return
+		}
+		key := string(k)
+		if replace {
+			removeKey(hm, key)
+		}
+		*hm = append(*hm, [2]string{strings.ToLower(key), string(val)})
+		status(s, abi.StatusOK)
+	}
+}
+
+// streamControl implements continue_stream and close_stream for the HTTP
+// request and response of the stream in scope. Stream types above UPSTREAM
+// are BAD_ARGUMENT; the TCP types have nothing to act on in an HTTP filter.
+func streamControl(v *vm, t uint32, closeIt bool) abi.Status {
+	if t > abi.StreamUpstream {
+		return abi.StatusBadArgument
+	}
+	st := v.streamInScope()
+	if st == nil || t > abi.StreamHTTPResponse {
+		return abi.StatusBadArgument
+	}
+	if closeIt {
+		st.reset = true
+	} else {
+		st.resumed = true
+	}
+	return abi.StatusOK
+}
+
+// grpcUnimplemented checks the (ptr, size) argument pairs starting at the
+// given indexes, then answers UNIMPLEMENTED.
+func grpcUnimplemented(pairs ...int) hostFunc {
+	return func(ctx context.Context, m api.Module, s []uint64) {
+		for _, i := range pairs {
+			if _, ok := read(m, uint32(s[i]), uint32(s[i+1])); !ok {
+				status(s, abi.StatusInvalidMemoryAccess)
+				return
+			}
+		}
+		status(s, abi.StatusUnimplemented)
+	}
 }

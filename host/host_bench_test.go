@@ -52,6 +52,24 @@ func BenchmarkStream(b *testing.B) {
 	}
 }
 
+// BenchmarkHostToGuestCall measures one proxy_on_request_headers call on an
+// open stream: the guest reads a header through the host (one allocation
+// callback) and adds one.
+func BenchmarkHostToGuestCall(b *testing.B) {
+	p := loaded(b, 1)
+	s, err := p.NewStream(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	hs := [][2]string{{":method", "GET"}, {":path", "/a"}}
+	for b.Loop() {
+		if _, err := s.RequestHeaders(hs, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkMiddleware measures a request through Middleware to a no-op handler.
 func BenchmarkMiddleware(b *testing.B) {
 	p := loaded(b, 2)

@@ -28,6 +28,7 @@ func has(lines []string, sub string) bool {
 }
 
 func TestGuestRequests(t *testing.T) {
+	t.Parallel()
 	th := testhost.New(t, "ok", testhost.WithWasm(guest(t)), testhost.WithHostOption(host.WithPluginName("demo")))
 	tests := []struct {
 		name, path string
@@ -73,6 +74,7 @@ func TestGuestRequests(t *testing.T) {
 }
 
 func TestRefusedConfigurationKeepsTheOldOne(t *testing.T) {
+	t.Parallel()
 	logs := testhost.Refused(t, "reject", testhost.WithWasm(guest(t)))
 	if !has(logs, "configuration rejected") {
 		t.Errorf("refusal log = %q", logs)
@@ -97,6 +99,7 @@ func TestRefusedConfigurationKeepsTheOldOne(t *testing.T) {
 }
 
 func TestTrapFailsClosedAndReplacesTheVM(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, failOpen := range []bool{false, true} {
 		p, err := host.Load(ctx, guest(t), host.WithPoolSize(1), host.WithFailOpen(failOpen), host.WithLogger(slog.New(slog.DiscardHandler)))
@@ -128,6 +131,7 @@ func TestTrapFailsClosedAndReplacesTheVM(t *testing.T) {
 }
 
 func TestRestrictedCallbackDuringAllocationTraps(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	p, err := host.Load(ctx, guest(t), host.WithPoolSize(1), host.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
@@ -149,6 +153,7 @@ func TestRestrictedCallbackDuringAllocationTraps(t *testing.T) {
 }
 
 func TestReconfigureUnderLoadFailsNoRequest(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	p, err := host.Load(ctx, guest(t), host.WithPoolSize(2), host.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {

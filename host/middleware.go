@@ -1,13 +1,30 @@
 package host
 
 import (
+	"errors"
+	"io"
+	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
+	"sort"
+	"strconv"
 	"strings"
+	"sync"
 )
 
-// Middleware passes each request's headers through the plugin, then either
-// writes the plugin's local response or calls next with the resulting headers.
-// A trap or pool failure answers 500 unless WithFailOpen(true) was given.
+// Middleware runs each exchange through the plugin in Envoy's order:
+// request headers, then (only if the plugin has those callbacks) request
+// body chunks and trailers while next reads them, response headers when
+// next writes them, response body chunks and trailers. A local response
+// from the plugin replaces the exchange; proxy_close_stream aborts it. A
+// trap, a pool failure or a pause the plugin never resumes answers 500
+// unless WithFailOpen(true) was given (then next serves the original
+// request, as Envoy's FAIL_OPEN skips the filter).
+//
+// Bodies stream through untouched when the plugin has no body callbacks;
+// otherwise each chunk is offered to it, and the data it asks to buffer is
+// held up to WithMaxBodyBytes.
 func (p *Plugin) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := p.NewStream(r.Context())
@@ -16,55 +33,66 @@ func (p *Plugin) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		defer s.Close()
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
+		s.SetConnection(connectionOf(r))
+		noBody := r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0
+		res, err := s.RequestHeaders(requestPairs(r), noBody)
+		switch {
+		case err != nil:
+			p.fail(w, r, next, err)
+			return
+		case res.Local != nil:
+			writeLocal(w, res.Local)
+			return
+		case res.Reset:
+			panic(http.ErrAbortHandler)
+		case res.Paused:
+			p.fail(w, r, next, errPaused)
+			return
 		}
-		hs := [][2]string{{":method", r.Method}, {":path", r.URL.RequestURI()}, {":authority", r.Host}, {":scheme", scheme}}
-		for k, vs := range r.Header {
-			for _, v := range vs {
-				hs = append(hs, [2]string{strings.ToLower(k), v})
-			}
-		}
-		res, err := s.RequestHeaders(hs, r.ContentLength == 0)
+		r2, err := rebuildRequest(r, res.Headers)
 		if err != nil {
 			p.fail(w, r, next, err)
 			return
 		}
-		if res.Local != nil {
-			for _, h := range res.Local.Headers {
-				w.Header().Add(h[0], h[1])
-			}
-			w.WriteHeader(res.Local.Status)
-			w.Write(res.Local.Body)
+		x := &exchange{p: p, s: s}
+		if !noBody && (s.v.has("proxy_on_request_body") || s.v.has("proxy_on_request_trailers")) {
+			r2.Body = &requestBody{x: x, src: r.Body, trailer: r.Trailer, trailerOut: r2.Trailer, filter: s.v.has("proxy_on_request_body")}
+			r2.ContentLength = -1
+			r2.Header.Del("Content-Length")
+		}
+		if !s.v.has("proxy_on_response_headers") && !s.v.has("proxy_on_response_body") &&
+			!s.v.has("proxy_on_response_trailers") && r2.Body == r.Body {
+			next.ServeHTTP(w, r2)
 			return
 		}
-		if res.Paused {
-			p.fail(w, r, next, errPaused)
-			return
-		}
-		r2 := r.Clone(r.Context())
-		r2.Header = http.Header{}
-		for _, h := range res.Headers {
-			switch h[0] {
-			case ":path":
-				r2.RequestURI = h[1]
-			case ":method", ":authority", ":scheme":
-			default:
-				r2.Header.Add(h[0], h[1])
-			}
-		}
-		next.ServeHTTP(w, r2)
+		rw := &responseFilter{x: x, w: w, head: r.Method == http.MethodHead}
+		next.ServeHTTP(rw, r2)
+		rw.finish()
 	})
 }
 
-type pausedError struct{}
-
-func (pausedError) Error() string {
-	return "host: plugin paused the request without answering; pausing is not supported"
+// exchange is what the request-body reader and the response writer share.
+type exchange struct {
+	p  *Plugin
+	s  *Stream
+	mu sync.Mutex
+	// local is a response the plugin sent while next was running.
+	local *LocalResponse
+	// failed is set when the plugin failed while next was running.
+	failed bool
 }
 
-var errPaused error = pausedError{}
+func (x *exchange) takeOver() (local *LocalResponse, failed bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.local, x.failed
+}
+
+var (
+	errPaused   = errors.New("host: plugin paused the request and did not resume it")
+	errTooLarge = errors.New("host: body exceeds the limit the plugin may buffer (WithMaxBodyBytes)")
+	errStopped  = errors.New("host: plugin ended the exchange")
+)
 
 func (p *Plugin) fail(w http.ResponseWriter, r *http.Request, next http.Handler, err error) {
 	p.cfg.logger.Error("plugin failed", "err", err, "fail_open", p.cfg.failOpen)
@@ -73,4 +101,383 @@ func (p *Plugin) fail(w http.ResponseWriter, r *http.Request, next http.Handler,
 		return
 	}
 	http.Error(w, "internal error", http.StatusInternalServerError)
+}
+
+func writeLocal(w http.ResponseWriter, l *LocalResponse) {
+	for _, h := range l.Headers {
+		w.Header().Add(h[0], h[1])
+	}
+	w.WriteHeader(l.Status)
+	w.Write(l.Body)
+}
+
+func requestPairs(r *http.Request) [][2]string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	hs := [][2]string{{":method", r.Method}, {":path", r.URL.RequestURI()}, {":authority", r.Host}, {":scheme", scheme}}
+	return append(hs, headerPairs(r.Header)...)
+}
+
+func sortedKeys(h http.Header) []string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// rebuildRequest applies the plugin's request headers, pseudo-headers
+// included, to a clone of r.
+func rebuildRequest(r *http.Request, hs [][2]string) (*http.Request, error) {
+	r2 := r.Clone(r.Context())
+	r2.Header = http.Header{}
+	for _, h := range hs {
+		switch h[0] {
+		case ":path":
+			u, err := url.ParseRequestURI(h[1])
+			if err != nil {
+				return nil, errors.New("host: plugin set an invalid :path " + strconv.Quote(h[1]))
+			}
+			r2.URL.Path, r2.URL.RawPath, r2.URL.RawQuery = u.Path, u.RawPath, u.RawQuery
+			r2.RequestURI = h[1]
+		case ":method":
+			r2.Method = h[1]
+		case ":authority":
+			r2.Host = h[1]
+		case ":scheme":
+		default:
+			r2.Header.Add(h[0], h[1])
+		}
+	}
+	return r2, nil
+}
+
+func connectionOf(r *http.Request) Connection {
+	c := Connection{Protocol: r.Proto}
+	c.Source, _ = netip.ParseAddrPort(r.RemoteAddr)
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		c.Destination, _ = netip.ParseAddrPort(a.String())
+	}
+	if r.TLS != nil {
+		c.TLS, c.ServerName = true, r.TLS.ServerName
+		c.TLSVersion = map[uint16]string{0x0301: "TLSv1", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}[r.TLS.Version]
+	}
+	return c
+}
+
+// requestBody offers the request body to the plugin chunk by chunk as next
+// reads it, then the trailers.
+type requestBody struct {
+	x       *exchange
+	src     io.ReadCloser
+	trailer http.Header // filled by net/http when src ends
+	// trailerOut is what next sees as the request's trailers.
+	trailerOut http.Header
+	filter     bool
+	buf        []byte
+	out        []byte
+	held       int
+	err        error
+	finished   bool
+}
+
+func (b *requestBody) Read(p []byte) (int, error) {
+	for len(b.out) == 0 {
+		if b.err != nil {
+			return 0, b.err
+		}
+		if b.buf == nil {
+			b.buf = make([]byte, 32<<10)
+		}
+		n, err := b.src.Read(b.buf)
+		eos := errors.Is(err, io.EOF)
+		if err != nil && !eos {
+			b.err = err
+			return 0, err
+		}
+		if n == 0 && !eos {
+			continue
+		}
+		b.step(b.buf[:n], eos)
+		if eos && b.err == nil {
+			b.err = io.EOF // after what step left in b.out
+		}
+	}
+	n := copy(p, b.out)
+	b.out = b.out[n:]
+	return n, nil
+}
+
+func (b *requestBody) step(chunk []byte, eos bool) {
+	s := b.x.s
+	// Trailers are known once the body has ended.
+	trailers := eos && hasValues(b.trailer) && s.v.has("proxy_on_request_trailers")
+	paused := false
+	if !b.filter {
+		b.out = append([]byte(nil), chunk...)
+	} else {
+		res, err := s.RequestBody(chunk, eos && !trailers)
+		b.held += len(chunk)
+		if b.stop(res, err) {
+			return
+		}
+		paused = res.Paused
+		switch {
+		case paused && b.held > b.x.p.cfg.maxBody:
+			b.x.mu.Lock()
+			b.x.local = &LocalResponse{Status: http.StatusRequestEntityTooLarge, Body: []byte("payload too large")}
+			b.x.mu.Unlock()
+			b.err = errTooLarge
+			return
+		case paused && eos && !trailers:
+			b.fail(errPaused)
+			return
+		case !paused:
+			b.out, b.held = res.Body, 0
+		}
+	}
+	if !trailers {
+		return
+	}
+	res, err := s.RequestTrailers(headerPairs(b.trailer))
+	if b.stop(res, err) {
+		return
+	}
+	if res.Paused {
+		b.fail(errPaused)
+		return
+	}
+	b.out = append(b.out, res.Body...)
+	if b.trailerOut == nil {
+		return
+	}
+	for k := range b.trailerOut {
+		delete(b.trailerOut, k)
+	}
+	for _, t := range res.Headers {
+		b.trailerOut.Add(t[0], t[1])
+	}
+}
+
+func hasValues(h http.Header) bool {
+	for _, v := range h {
+		if len(v) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// stop records a local response, reset or failure and reports whether the
+// body must end here.
+func (b *requestBody) stop(res Result, err error) bool {
+	switch {
+	case err != nil:
+		b.fail(err)
+	case res.Local != nil:
+		b.x.mu.Lock()
+		b.x.local = res.Local
+		b.x.mu.Unlock()
+		b.err = errStopped
+	case res.Reset:
+		b.fail(errStopped)
+	default:
+		return false
+	}
+	return true
+}
+
+func (b *requestBody) fail(err error) {
+	b.x.p.cfg.logger.Error("plugin failed on the request body", "err", err)
+	b.x.mu.Lock()
+	b.x.failed = true
+	b.x.mu.Unlock()
+	b.err = err
+}
+
+func (b *requestBody) Close() error { return b.src.Close() }
+
+// responseFilter passes the response of next through the plugin.
+type responseFilter struct {
+	x           *exchange
+	w           http.ResponseWriter
+	head        bool
+	wroteHeader bool
+	discard     bool // the response was replaced or aborted
+	filterBody  bool
+	held        int
+}
+
+func (f *responseFilter) Header() http.Header         { return f.w.Header() }
+func (f *responseFilter) Unwrap() http.ResponseWriter { return f.w }
+
+func (f *responseFilter) Flush() {
+	if fl, ok := f.w.(http.Flusher); ok && f.wroteHeader && !f.discard && f.held == 0 {
+		fl.Flush()
+	}
+}
+
+// replace answers with the plugin's local response or a 500 instead of
+// whatever next produces.
+func (f *responseFilter) replace(local *LocalResponse) {
+	f.wroteHeader, f.discard = true, true
+	h := f.w.Header()
+	for k := range h {
+		delete(h, k)
+	}
+	if local != nil {
+		writeLocal(f.w, local)
+		return
+	}
+	http.Error(f.w, "internal error", http.StatusInternalServerError)
+}
+
+func (f *responseFilter) WriteHeader(code int) {
+	if f.wroteHeader {
+		return
+	}
+	if local, failed := f.x.takeOver(); local != nil || failed {
+		f.replace(local)
+		return
+	}
+	s := f.x.s
+	h := f.w.Header()
+	pairs := append([][2]string{{":status", strconv.Itoa(code)}}, headerPairs(h)...)
+	eos := f.head || code == http.StatusNoContent || code == http.StatusNotModified
+	res, err := s.ResponseHeaders(pairs, eos)
+	switch {
+	case err != nil:
+		f.x.p.cfg.logger.Error("plugin failed on the response headers", "err", err)
+		f.replace(nil)
+		return
+	case res.Local != nil:
+		f.replace(res.Local)
+		return
+	case res.Reset:
+		panic(http.ErrAbortHandler)
+	case res.Paused:
+		f.x.p.cfg.logger.Error("plugin failed on the response headers", "err", errPaused)
+		f.replace(nil)
+		return
+	}
+	trailers := h.Values("Trailer")
+	for k := range h {
+		delete(h, k)
+	}
+	for _, p := range res.Headers {
+		if p[0] == ":status" {
+			if c, err := strconv.Atoi(p[1]); err == nil && c >= 100 && c <= 999 {
+				code = c
+			}
+			continue
+		}
+		h.Add(p[0], p[1])
+	}
+	for _, t := range trailers {
+		h.Add("Trailer", t)
+	}
+	f.filterBody = s.v.has("proxy_on_response_body")
+	if f.filterBody {
+		h.Del("Content-Length")
+	}
+	f.wroteHeader = true
+	f.w.WriteHeader(code)
+}
+
+func (f *responseFilter) Write(b []byte) (int, error) {
+	if !f.wroteHeader {
+		f.WriteHeader(http.StatusOK)
+	}
+	if f.discard {
+		return len(b), nil
+	}
+	if !f.filterBody {
+		return f.w.Write(b)
+	}
+	if err := f.body(b, false); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+func (f *responseFilter) body(b []byte, eos bool) error {
+	res, err := f.x.s.ResponseBody(b, eos)
+	f.held += len(b)
+	switch {
+	case err != nil || res.Local != nil || res.Reset:
+		// Headers are already out: like Envoy, all that is left is to reset.
+		if err != nil {
+			f.x.p.cfg.logger.Error("plugin failed on the response body", "err", err)
+		}
+		f.discard = true
+		panic(http.ErrAbortHandler)
+	case res.Paused:
+		if f.held > f.x.p.cfg.maxBody || eos {
+			f.x.p.cfg.logger.Error("plugin failed on the response body", "err", errTooLarge, "held", f.held, "end", eos)
+			f.discard = true
+			panic(http.ErrAbortHandler)
+		}
+		return nil
+	}
+	f.held = 0
+	_, err = f.w.Write(res.Body)
+	return err
+}
+
+// finish ends the response: headers if next wrote none, the end of the
+// body, and the trailers.
+func (f *responseFilter) finish() {
+	if !f.wroteHeader {
+		f.WriteHeader(http.StatusOK)
+	}
+	if f.discard {
+		return
+	}
+	if f.filterBody {
+		f.body(nil, true)
+	}
+	s := f.x.s
+	if !s.v.has("proxy_on_response_trailers") {
+		return
+	}
+	h := f.w.Header()
+	var pairs [][2]string
+	var keys []string
+	for _, k := range sortedKeys(h) {
+		name, isPrefixed := strings.CutPrefix(k, http.TrailerPrefix)
+		if !isPrefixed && !declared(h, k) {
+			continue
+		}
+		keys = append(keys, k)
+		for _, val := range h[k] {
+			pairs = append(pairs, [2]string{strings.ToLower(name), val})
+		}
+	}
+	if len(pairs) == 0 {
+		return
+	}
+	res, err := s.ResponseTrailers(pairs)
+	if err != nil || res.Local != nil || res.Reset || res.Paused {
+		panic(http.ErrAbortHandler)
+	}
+	for _, k := range keys {
+		delete(h, k)
+	}
+	for _, t := range res.Headers {
+		h.Add(http.TrailerPrefix+t[0], t[1])
+	}
+}
+
+func declared(h http.Header, k string) bool {
+	for _, v := range h.Values("Trailer") {
+		for _, t := range strings.Split(v, ",") {
+			if http.CanonicalHeaderKey(strings.TrimSpace(t)) == k {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -15,20 +15,58 @@ import (
 
 type vmKey struct{}
 
-// vm is one module instance; it serves one stream at a time.
+// phase says which restricted-callback allowlist applies, if any.
+type phase int
+
+const (
+	phaseOpen  phase = iota // any host function may be called
+	phaseInit               // _initialize is running
+	phaseAlloc              // proxy_on_memory_allocate (or malloc) is running
+)
+
+// vm is one module instance. Whoever holds mu may run guest code on it: a
+// stream holds it for its whole life, event delivery only between streams.
 type vm struct {
-	p          *Plugin
-	gen        *generation
-	mod        api.Module
-	alloc      api.Function
-	ctx        context.Context
-	restricted bool
-	broken     bool
-	nextID     uint32
-	rootID     uint32
-	config     []byte
-	props      map[string][]byte
-	stream     *Stream
+	mu sync.Mutex
+
+	p      *Plugin
+	gen    *generation
+	mod    api.Module
+	alloc  api.Function
+	fns    map[string]api.Function // exports by name, nil when absent
+	ctx    context.Context         // carries the vm to host functions
+	life   context.Context         // ends when the vm is closed; bounds its callouts
+	cancel context.CancelFunc
+
+	phase       phase
+	broken      bool
+	closed      bool
+	configuring bool // the plugin configuration buffer is readable
+	nextID      uint32
+	rootID      uint32
+	config      []byte
+	props       map[string][]byte
+	stream      *Stream
+	current     uint32 // context id of the running callback
+	effective   uint32 // set by proxy_set_effective_context for this callback
+	// lingering holds retired root contexts whose on_done returned false:
+	// they still receive their events until they call proxy_done (true).
+	lingering     map[uint32]bool
+	closeWhenDone bool   // the VM closes once no root context lingers
+	ending        uint32 // root context whose on_done is running
+
+	callResp   *callResponse // during proxy_on_http_call_response
+	callData   []byte        // buffer 8 during envoy_on_resolve_dns
+	hasCallBuf bool
+	httpToken  uint32
+	dnsToken   uint32
+
+	evMu        sync.Mutex // guards the fields below, which other goroutines touch
+	inbox       []event
+	outstanding int // HTTP calls and DNS lookups not yet delivered
+	tickPeriod  time.Duration
+	nextTick    time.Time
+	wake        chan struct{}
 }
 
 func vmFrom(ctx context.Context) *vm { return ctx.Value(vmKey{}).(*vm) }
@@ -49,21 +87,38 @@ func (v *vm) log(level uint32, msg string) {
 	v.p.cfg.logger.Log(context.Background(), lv, msg, "plugin", v.p.cfg.name)
 }
 
-func (p *Plugin) newVM(ctx context.Context, cfg []byte) (*vm, error) {
-	v := &vm{p: p, nextID: 1, config: cfg, props: map[string][]byte{}}
+// newVM instantiates the module (running _initialize under the init
+// allowlist) and starts a root context with cfg, as Envoy does per clone:
+// proxy_on_context_create(root, 0), proxy_on_vm_start, proxy_on_configure.
+func (p *Plugin) newVM(ctx context.Context, cfg []byte, g *generation) (*vm, error) {
+	v := &vm{p: p, gen: g, nextID: 1, config: cfg, props: map[string][]byte{}, wake: make(chan struct{}, 1)}
 	v.ctx = context.WithValue(context.Background(), vmKey{}, v)
-	v.restricted = true
+	v.life, v.cancel = context.WithCancel(p.life)
+	// Hold the VM while it starts: a queue it registers may be notified
+	// before newVM returns, and that delivery must wait.
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	p.mu.Lock()
 	p.counter++
 	n := p.counter
 	p.mu.Unlock()
+	v.phase = phaseInit
 	mod, err := p.rt.InstantiateModule(v.ctx, p.compiled,
 		wazero.NewModuleConfig().WithName(fmt.Sprintf("vm-%d", n)).WithStartFunctions("_initialize"))
-	v.restricted = false
+	v.phase = phaseOpen
 	if err != nil {
-		return nil, fmt.Errorf("host: instantiate plugin: %w", err)
+		v.cancel()
+		return nil, fmt.Errorf("host: instantiate plugin (_initialize): %w", err)
 	}
 	v.mod = mod
+	// Look every callback up now, so later lookups only read v.fns (the
+	// middleware asks from more than one goroutine).
+	v.fns = make(map[string]api.Function, len(callbacks))
+	for _, name := range callbacks {
+		v.fns[name] = mod.ExportedFunction(name)
+	}
+	// Envoy looks up malloc first and uses proxy_on_memory_allocate only
+	// when there is no malloc.
 	if v.alloc = mod.ExportedFunction("malloc"); v.alloc == nil {
 		v.alloc = mod.ExportedFunction("proxy_on_memory_allocate")
 	}
@@ -72,15 +127,22 @@ func (p *Plugin) newVM(ctx context.Context, cfg []byte) (*vm, error) {
 		return nil, fmt.Errorf("host: plugin exports neither malloc nor proxy_on_memory_allocate")
 	}
 	v.rootID = v.newID()
-	if _, err := v.call("proxy_on_context_create", uint64(v.rootID), 0); err != nil {
+	v.current = v.rootID
+	if _, err := v.call(v.rootID, "proxy_on_context_create", uint64(v.rootID), 0); err != nil {
 		v.close(ctx)
 		return nil, err
 	}
-	if r, err := v.call("proxy_on_vm_start", uint64(v.rootID), 0); err != nil || (r != nil && r[0] == 0) {
+	v.configuring = true
+	defer func() { v.configuring = false }()
+	r, err := v.call(v.rootID, "proxy_on_vm_start", uint64(v.rootID), uint64(len(p.cfg.vmConfig)))
+	if err != nil || (r != nil && uint32(r[0]) == 0) {
 		v.close(ctx)
-		return nil, fmt.Errorf("host: plugin refused to start (proxy_on_vm_start): %v", err)
+		if err == nil {
+			err = fmt.Errorf("proxy_on_vm_start returned false")
+		}
+		return nil, fmt.Errorf("host: plugin refused to start; see its log: %w", err)
 	}
-	r, err := v.call("proxy_on_configure", uint64(v.rootID), uint64(len(cfg)))
+	r, err = v.call(v.rootID, "proxy_on_configure", uint64(v.rootID), uint64(len(cfg)))
 	if err != nil || (r != nil && uint32(r[0]) == 0) {
 		v.close(ctx)
 		if err == nil {
@@ -93,13 +155,20 @@ func (p *Plugin) newVM(ctx context.Context, cfg []byte) (*vm, error) {
 
 func (v *vm) newID() uint32 { id := v.nextID; v.nextID++; return id }
 
-// call runs an export if the module has it; a trap marks the VM broken.
-func (v *vm) call(name string, args ...uint64) ([]uint64, error) {
-	f := v.mod.ExportedFunction(name)
+// call runs an export in context ctxID if the module has it; a trap marks
+// the VM broken, and a broken VM runs nothing more.
+func (v *vm) call(ctxID uint32, name string, args ...uint64) ([]uint64, error) {
+	if v.broken || v.closed {
+		return nil, fmt.Errorf("host: %s not called: the VM is no longer usable", name)
+	}
+	f := v.fn(name)
 	if f == nil {
 		return nil, nil
 	}
+	prevCur, prevEff := v.current, v.effective
+	v.current, v.effective = ctxID, 0
 	r, err := f.Call(v.ctx, args...)
+	v.current, v.effective = prevCur, prevEff
 	if err != nil {
 		v.broken = true
 		return nil, fmt.Errorf("host: %s trapped: %w", name, err)
@@ -107,17 +176,132 @@ func (v *vm) call(name string, args ...uint64) ([]uint64, error) {
 	return r, nil
 }
 
-// retire ends the root context of a VM whose configuration was replaced, then closes it.
-func (v *vm) retire(ctx context.Context) {
-	if !v.broken && v.mod != nil {
-		if _, err := v.call("proxy_on_done", uint64(v.rootID)); err == nil {
-			v.call("proxy_on_delete", uint64(v.rootID))
+// callbacks are the exports Envoy looks up in a module (module-exports.tsv).
+var callbacks = []string{
+	"proxy_on_vm_start", "proxy_on_configure", "proxy_on_tick", "proxy_on_context_create",
+	"proxy_on_request_headers", "proxy_on_request_body", "proxy_on_request_trailers",
+	"proxy_on_response_headers", "proxy_on_response_body", "proxy_on_response_trailers",
+	"proxy_on_http_call_response", "proxy_on_queue_ready", "proxy_on_done", "proxy_on_log", "proxy_on_delete",
+	"envoy_on_resolve_dns",
+}
+
+// fn returns the export name, looked up once per VM: wazero gives every
+// lookup its own call engine and stack, which is too costly per callback.
+func (v *vm) fn(name string) api.Function {
+	f, ok := v.fns[name]
+	if !ok {
+		f = v.mod.ExportedFunction(name)
+		if v.fns == nil {
+			v.fns = map[string]api.Function{}
 		}
+		v.fns[name] = f
+	}
+	return f
+}
+
+// has reports whether the module exports name.
+func (v *vm) has(name string) bool { return v.fn(name) != nil }
+
+// context returns the id host functions act on: the effective context if
+// the guest set one, else the context of the running callback.
+func (v *vm) context() uint32 {
+	if v.effective != 0 {
+		return v.effective
+	}
+	return v.current
+}
+
+// streamInScope returns the bound stream when host functions act on it.
+func (v *vm) streamInScope() *Stream {
+	if v.stream != nil && v.context() == v.stream.id {
+		return v.stream
+	}
+	return nil
+}
+
+// retire ends the root context of a VM that leaves service, then closes
+// it. A root context whose on_done answers false keeps the VM open (its
+// events are still delivered) until it calls proxy_done, as in Envoy.
+func (v *vm) retire(ctx context.Context) {
+	if v.closed {
+		return
+	}
+	v.closeWhenDone = true
+	if !v.broken && v.mod != nil {
+		v.endRoot(v.rootID)
+	}
+	if len(v.lingering) > 0 && !v.broken {
+		v.p.awaitDone(v)
+		return
 	}
 	v.close(ctx)
 }
 
+// endRoot runs on_done for a root context and, unless it asks to linger,
+// on_delete.
+func (v *vm) endRoot(id uint32) {
+	v.ending = id
+	r, err := v.call(id, "proxy_on_done", uint64(id))
+	v.ending = 0
+	if err != nil {
+		return
+	}
+	if r != nil && uint32(r[0]) == 0 {
+		if v.lingering == nil {
+			v.lingering = map[uint32]bool{}
+		}
+		v.lingering[id] = false
+		return
+	}
+	v.call(id, "proxy_on_delete", uint64(id))
+}
+
+// reconfigure moves a VM to generation g the way Envoy applies a new plugin
+// configuration to a running VM: a new root context is created, started
+// and configured, then the old one is ended. Package-level state of the
+// module survives, as it does in Envoy.
+func (v *vm) reconfigure(g *generation) error {
+	old := v.rootID
+	root := v.newID()
+	v.rootID = root // host functions treat the new root as the root from now on
+	v.evMu.Lock()
+	v.tickPeriod = 0 // the new root context sets its own timer
+	v.evMu.Unlock()
+	v.configuring, v.config = true, g.config
+	_, err := v.call(root, "proxy_on_context_create", uint64(root), 0)
+	var r []uint64
+	if err == nil {
+		r, err = v.call(root, "proxy_on_vm_start", uint64(root), uint64(len(v.p.cfg.vmConfig)))
+	}
+	if err == nil && (r == nil || uint32(r[0]) != 0) {
+		r, err = v.call(root, "proxy_on_configure", uint64(root), uint64(len(g.config)))
+	}
+	v.configuring = false
+	if err == nil && r != nil && uint32(r[0]) == 0 {
+		err = fmt.Errorf("the plugin refused on this VM the configuration its canary accepted")
+	}
+	if err != nil {
+		v.rootID = old
+		return err
+	}
+	v.gen = g
+	v.endRoot(old)
+	return nil
+}
+
+// isRoot reports whether id is the current or a lingering root context.
+func (v *vm) isRoot(id uint32) bool {
+	_, lingering := v.lingering[id]
+	return id == v.rootID || lingering || (id == v.ending && id != 0)
+}
+
 func (v *vm) close(ctx context.Context) {
+	if v.closed {
+		return
+	}
+	v.closed = true
+	v.cancel()
+	v.p.shared.forget(v)
 	if v.mod != nil {
 		v.mod.Close(ctx)
 	}
@@ -126,219 +310,26 @@ func (v *vm) close(ctx context.Context) {
 // give copies b into guest memory allocated by the guest and writes the
 // pointer and size; empty values are returned as 0/0 without allocating.
 func (v *vm) give(m api.Module, b []byte, ptrOut, sizeOut uint32) abi.Status {
+	mem := m.Memory()
 	if len(b) == 0 {
-		m.Memory().WriteUint32Le(ptrOut, 0)
-		m.Memory().WriteUint32Le(sizeOut, 0)
+		if !mem.WriteUint32Le(ptrOut, 0) || !mem.WriteUint32Le(sizeOut, 0) {
+			return abi.StatusInvalidMemoryAccess
+		}
 		return abi.StatusOK
 	}
-	v.restricted = true
+	prev := v.phase
+	v.phase = phaseAlloc
 	r, err := v.alloc.Call(v.ctx, uint64(len(b)))
-	v.restricted = false
+	v.phase = prev
 	if err != nil {
 		panic(fmt.Sprintf("memory allocation trapped: %v", err))
 	}
 	ptr := uint32(r[0])
-	if ptr == 0 || !m.Memory().Write(ptr, b) {
+	if ptr == 0 || !mem.Write(ptr, b) {
 		return abi.StatusInvalidMemoryAccess
 	}
-	m.Memory().WriteUint32Le(ptrOut, ptr)
-	m.Memory().WriteUint32Le(sizeOut, uint32(len(b)))
-	return abi.StatusOK
-}
-
-func (v *vm) buffer(t uint32) ([]byte, bool) {
-	switch t {
-	case abi.BufferPluginConfiguration:
-		return v.config, true
-	case abi.BufferVMConfiguration:
-		return nil, true
-	case abi.BufferHTTPRequestBody:
-		if v.stream != nil {
-			return v.stream.reqBody, true
-		}
-	case abi.BufferHTTPResponseBody:
-		if v.stream != nil {
-			return v.stream.respBody, true
-		}
+	if !mem.WriteUint32Le(ptrOut, ptr) || !mem.WriteUint32Le(sizeOut, uint32(len(b))) {
+		return abi.StatusInvalidMemoryAccess
 	}
-	return nil, false
-}
-
-func (v *vm) setBuffer(t uint32, start, n int, data string) abi.Status {
-	var b *[]byte
-	if v.stream != nil && t == abi.BufferHTTPRequestBody {
-		b = &v.stream.reqBody
-	} else if v.stream != nil && t == abi.BufferHTTPResponseBody {
-		b = &v.stream.respBody
-	} else {
-		return abi.StatusNotFound
-	}
-	if start > len(*b) {
-		return abi.StatusBadArgument
-	}
-	end := min(start+n, len(*b))
-	nb := append(append(append([]byte(nil), (*b)[:start]...), data...), (*b)[end:]...)
-	*b = nb
-	return abi.StatusOK
-}
-
-func (v *vm) headerMap(t uint32) *[][2]string {
-	if v.stream == nil {
-		return nil
-	}
-	switch t {
-	case abi.MapHTTPRequestHeaders:
-		return &v.stream.reqHeaders
-	case abi.MapHTTPRequestTrailers:
-		return &v.stream.reqTrailers
-	case abi.MapHTTPResponseHeaders:
-		return &v.stream.respHeaders
-	case abi.MapHTTPResponseTrailers:
-		return &v.stream.respTrailers
-	}
-	return nil
-}
-
-func (v *vm) property(path []string) ([]byte, bool) {
-	key := strings.Join(path, ".")
-	if b, ok := v.props[strings.Join(path, "\x00")]; ok {
-		return b, true
-	}
-	header := func(name string) ([]byte, bool) {
-		if v.stream == nil {
-			return nil, false
-		}
-		for _, h := range v.stream.reqHeaders {
-			if h[0] == name {
-				return []byte(h[1]), true
-			}
-		}
-		return nil, false
-	}
-	switch key {
-	case "plugin_name":
-		return []byte(v.p.cfg.name), true
-	case "plugin_root_id":
-		return []byte(v.p.cfg.rootID), true
-	case "plugin_vm_id":
-		return []byte(v.p.cfg.vmID), true
-	case "request.path":
-		return header(":path")
-	case "request.method":
-		return header(":method")
-	case "request.host":
-		return header(":authority")
-	case "request.scheme":
-		return header(":scheme")
-	}
-	if len(path) == 3 && path[0] == "request" && path[1] == "headers" {
-		return header(strings.ToLower(path[2]))
-	}
-	return nil, false
-}
-
-// metricStore holds plugin-defined metrics shared by all VMs of a plugin.
-type metricStore struct {
-	mu    sync.Mutex
-	ids   map[string]uint32
-	names []string
-	kinds []uint32
-	vals  []int64
-}
-
-func newMetricStore() *metricStore { return &metricStore{ids: map[string]uint32{}} }
-
-func (s *metricStore) define(name string, kind uint32) uint32 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if id, ok := s.ids[name]; ok {
-		return id
-	}
-	s.names, s.kinds, s.vals = append(s.names, name), append(s.kinds, kind), append(s.vals, 0)
-	id := uint32(len(s.names))
-	s.ids[name] = id
-	return id
-}
-
-func (s *metricStore) update(id uint32, d int64, inc bool) abi.Status {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if id == 0 || int(id) > len(s.vals) {
-		return abi.StatusNotFound
-	}
-	if inc {
-		if s.kinds[id-1] == abi.MetricHistogram {
-			return abi.StatusBadArgument
-		}
-		s.vals[id-1] += d
-	} else {
-		s.vals[id-1] = d
-	}
-	return abi.StatusOK
-}
-
-func (s *metricStore) get(id uint32) (int64, abi.Status) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if id == 0 || int(id) > len(s.vals) {
-		return 0, abi.StatusNotFound
-	}
-	return s.vals[id-1], abi.StatusOK
-}
-
-// Metrics returns a snapshot of the plugin-defined metrics by name.
-func (p *Plugin) Metrics() map[string]int64 {
-	s := p.metrics
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string]int64, len(s.names))
-	for i, n := range s.names {
-		out[n] = s.vals[i]
-	}
-	return out
-}
-
-// sharedData is the key-value store shared by VMs with the same vm_id.
-type sharedData struct {
-	mu sync.Mutex
-	kv map[string]sharedEntry
-}
-
-type sharedEntry struct {
-	val []byte
-	cas uint32
-}
-
-var (
-	sharedMu    sync.Mutex
-	sharedByVMs = map[string]*sharedData{}
-)
-
-func sharedFor(vmID string) *sharedData {
-	sharedMu.Lock()
-	defer sharedMu.Unlock()
-	if s, ok := sharedByVMs[vmID]; ok {
-		return s
-	}
-	s := &sharedData{kv: map[string]sharedEntry{}}
-	sharedByVMs[vmID] = s
-	return s
-}
-
-func (s *sharedData) get(k string) ([]byte, uint32, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.kv[k]
-	return e.val, e.cas, ok
-}
-
-func (s *sharedData) set(k string, v []byte, cas uint32) abi.Status {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e := s.kv[k]
-	if cas != 0 && cas != e.cas {
-		return abi.StatusCASMismatch
-	}
-	s.kv[k] = sharedEntry{val: v, cas: e.cas + 1}
 	return abi.StatusOK
 }

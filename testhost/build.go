@@ -4,13 +4,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
-)
 
-// PluginPackage is the import path of the tokengate plugin.
-const PluginPackage = "github.com/tokengate/tokengate/plugin"
+	"github.com/tokengate/tokengate/internal/wasmbuild"
+)
 
 type built struct {
 	once sync.Once
@@ -23,22 +21,28 @@ var (
 	builds   = map[string]*built{}
 )
 
-// Wasm returns the tokengate plugin, built once per test process, or the file
-// named by TOKENGATE_WASM. A failed build fails the test.
+// Wasm returns the tokengate plugin: the file named by TOKENGATE_WASM, or
+// else the plugin built once per test process from this source tree, with
+// the release flags (internal/wasmbuild). A failed build fails the test.
 func Wasm(t testing.TB) []byte {
 	t.Helper()
-	if f := os.Getenv("TOKENGATE_WASM"); f != "" {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatalf("testhost: TOKENGATE_WASM=%s cannot be read: %v", f, err)
-		}
-		return b
-	}
-	return Build(t, PluginPackage)
+	return wasmbuild.Bytes(t)
 }
 
-// Build compiles the Go package pkg (an import path inside this module) to a
-// Proxy-Wasm module once per test process and returns its bytes.
+// TestHooksWasm returns the plugin built with its test hooks (which its
+// configuration can tell to panic or trap); never a release module.
+func TestHooksWasm(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile(wasmbuild.TestHooksPath(t))
+	if err != nil {
+		t.Fatalf("testhost: reading the test-hooks module: %v", err)
+	}
+	return b
+}
+
+// Build compiles the Go package pkg (an import path inside this module, such
+// as a test guest under testdata) to a Proxy-Wasm module once per test
+// process and returns its bytes. A failed build fails the test.
 func Build(t testing.TB, pkg string) []byte {
 	t.Helper()
 	buildsMu.Lock()
@@ -56,11 +60,10 @@ func Build(t testing.TB, pkg string) []byte {
 }
 
 func build(pkg string) ([]byte, string) {
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	root, err := wasmbuild.ModuleRoot()
 	if err != nil {
-		return nil, "go env GOMOD failed: " + err.Error() + "; is the go command on PATH?"
+		return nil, "cannot find the module root (go env GOMOD): " + err.Error() + "; is the go command on PATH?"
 	}
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
 	dir, err := os.MkdirTemp("", "testhost-wasm-")
 	if err != nil {
 		return nil, err.Error()

@@ -3,11 +3,13 @@ package testhost
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tokengate/tokengate/host"
+	"github.com/tokengate/tokengate/host/hostcrypto"
 )
 
 // Option configures New.
@@ -34,18 +36,24 @@ type Host struct {
 	log *lineLog
 }
 
-// Request is one HTTP request's headers.
+// Request is one HTTP request. Method defaults to GET and Path to "/";
+// :authority is example.test and :scheme https.
 type Request struct {
 	Method  string
 	Path    string
 	Headers [][2]string
+	// Body, when set, is offered to the plugin's request-body callback as
+	// one chunk that ends the stream.
+	Body []byte
 }
 
 // Response is what the plugin did with a request.
 type Response struct {
-	// Continued reports that the request would go upstream with Headers.
-	Continued bool
-	Headers   [][2]string
+	// Continued reports that the request would go upstream with Headers
+	// (and ForwardedBody, when the request had a body).
+	Continued     bool
+	Headers       [][2]string
+	ForwardedBody []byte
 	// Status, ResponseHeaders and Body describe the local response otherwise.
 	Status          int
 	ResponseHeaders [][2]string
@@ -95,7 +103,9 @@ func load(t testing.TB, config string, opts []Option) (*Host, error, []string) {
 		o.wasm = Wasm(t)
 	}
 	ll := &lineLog{}
-	hopts := append([]host.Option{host.WithPoolSize(1), host.WithLogger(slog.New(ll))}, o.host...)
+	// Like Envoy, offer the verify_signature foreign function.
+	hopts := append([]host.Option{host.WithPoolSize(1), host.WithLogger(slog.New(ll)), host.WithManualTicks(),
+		host.WithForeignFunction(hostcrypto.FunctionName, hostcrypto.VerifySignature)}, o.host...)
 	if o.clock != nil {
 		hopts = append(hopts, host.WithClock(o.clock))
 	}
@@ -128,11 +138,20 @@ func (h *Host) Do(t testing.TB, r Request) Response {
 	if err != nil {
 		t.Fatalf("testhost: cannot start a stream: %v", err)
 	}
+	s.SetConnection(host.Connection{Source: netip.MustParseAddrPort("192.0.2.10:50000"),
+		Destination: netip.MustParseAddrPort("192.0.2.1:443"), TLS: true, Protocol: "HTTP/1.1"})
 	hs := append([][2]string{{":method", r.Method}, {":path", r.Path}, {":authority", "example.test"}, {":scheme", "https"}}, r.Headers...)
-	res, err := s.RequestHeaders(hs, true)
+	res, err := s.RequestHeaders(hs, r.Body == nil)
+	var body host.Result
+	if err == nil && r.Body != nil && res.Local == nil && !res.Paused && !res.Reset {
+		body, err = s.RequestBody(r.Body, true)
+		if body.Local != nil || body.Paused || body.Reset {
+			res.Local, res.Paused, res.Reset = body.Local, body.Paused, body.Reset
+		}
+	}
 	cerr := s.Close()
 	if err != nil {
-		t.Fatalf("testhost: plugin failed on request headers: %v\nplugin log:\n%s", err, joinLines(h.log.take()))
+		t.Fatalf("testhost: plugin failed on the request: %v\nplugin log:\n%s", err, joinLines(h.log.take()))
 	}
 	if cerr != nil {
 		t.Fatalf("testhost: plugin failed closing the stream: %v", cerr)
@@ -142,11 +161,25 @@ func (h *Host) Do(t testing.TB, r Request) Response {
 	case res.Local != nil:
 		out.Status, out.ResponseHeaders, out.Body = res.Local.Status, res.Local.Headers, res.Local.Body
 	case res.Paused:
-		t.Fatalf("testhost: plugin paused the request without answering it")
+		t.Fatalf("testhost: plugin paused the request without answering it\nplugin log:\n%s", joinLines(out.Logs))
+	case res.Reset:
+		t.Fatalf("testhost: plugin reset the stream (proxy_close_stream)\nplugin log:\n%s", joinLines(out.Logs))
 	default:
-		out.Continued, out.Headers = true, res.Headers
+		out.Continued, out.Headers, out.ForwardedBody = true, res.Headers, body.Body
 	}
 	return out
+}
+
+// Tick delivers the plugin's due proxy_on_tick calls at its clock (the
+// harness never ticks by itself: advance the clock given to WithClock, then
+// call Tick) and returns how many ran and what they logged.
+func (h *Host) Tick(t testing.TB) (int, []string) {
+	t.Helper()
+	n, err := h.p.Tick(context.Background())
+	if err != nil {
+		t.Fatalf("testhost: delivering ticks: %v", err)
+	}
+	return n, h.log.take()
 }
 
 func joinLines(l []string) string {

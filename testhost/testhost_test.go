@@ -46,3 +46,18 @@ func TestThePluginBuildsForWasip1(t *testing.T) {
 		t.Fatalf("plugin is not a wasm module (%d bytes)", len(b))
 	}
 }
+
+func TestDoOffersTheBodyAndReportsWhatGoesUpstream(t *testing.T) {
+	th := testhost.New(t, "ok", testhost.WithWasm(testhost.Build(t, guestPkg)))
+	res := th.Do(t, testhost.Request{Method: "POST", Path: "/upload", Body: []byte("data")})
+	if !res.Continued || string(res.ForwardedBody) != "data" {
+		t.Fatalf("continued=%v body=%q", res.Continued, res.ForwardedBody)
+	}
+}
+
+func TestTickDeliversNothingWhenThePluginSetNoPeriod(t *testing.T) {
+	th := testhost.New(t, "ok", testhost.WithWasm(testhost.Build(t, guestPkg)))
+	if n, _ := th.Tick(t); n != 0 {
+		t.Fatalf("Tick delivered %d ticks to a plugin without a tick period", n)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tokengate/tokengate/host"
+	"github.com/tokengate/tokengate/internal/abi"
 )
 
 // proxy serves the plugin-guarded upstream plus health and metrics endpoints.
@@ -113,14 +114,18 @@ func metricName(s string) string {
 
 func (x *proxy) writeMetrics(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	pm := x.p.Metrics()
-	names := make([]string, 0, len(pm))
-	for n := range pm {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "%s %d\n", metricName(n), pm[n])
+	pm := x.p.MetricList()
+	sort.Slice(pm, func(i, j int) bool { return pm[i].Name < pm[j].Name })
+	for _, m := range pm {
+		n := metricName(m.Name)
+		switch m.Type {
+		case abi.MetricCounter:
+			fmt.Fprintf(w, "# TYPE %s counter\n%s %d\n", n, n, m.Value)
+		case abi.MetricGauge:
+			fmt.Fprintf(w, "# TYPE %s gauge\n%s %d\n", n, n, m.Value)
+		default:
+			fmt.Fprintf(w, "# TYPE %s summary\n%s_sum %d\n%s_count %d\n", n, n, m.Value, n, m.Count)
+		}
 	}
 	s := x.stats
 	s.mu.Lock()

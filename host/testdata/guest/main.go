@@ -148,3 +148,6 @@ func onRequestHeaders(id, n, eos uint32) uint32 {
 
 //go:wasmexport proxy_on_done
 func onDone(id uint32) uint32 { return 1 }
+
+//go:wasmexport proxy_abi_version_0_2_1
+func abiVersion() {}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tokengate/tokengate/host"
+	"github.com/tokengate/tokengate/testhost"
+)
+
+// TestProxyServesALoadWithoutErrors sends 10,000 requests, allowed and
+// denied mixed, at concurrency 32 through a real listener, and requires
+// every one to get its expected status with no transport error.
+func TestProxyServesALoadWithoutErrors(t *testing.T) {
+	total, concurrency := int64(10000), 32
+	if raceEnabled {
+		total = 2000 // the race detector slows every request tenfold
+	}
+	ctx := context.Background()
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "up:"+r.Header.Get("x-seen"))
+	}))
+	defer upstream.Close()
+	u, _ := url.Parse(upstream.URL)
+	p, err := host.Load(ctx, testhost.Build(t, "github.com/tokengate/tokengate/host/testdata/guest"),
+		host.WithPoolSize(2), host.WithLogger(slog.New(slog.DiscardHandler)), host.WithVMID("load-"+t.Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	logger := slog.New(slog.DiscardHandler)
+	x := newProxy(p, reverseProxy(u, 5*time.Second, logger), logger)
+	if err := x.Configure(ctx, []byte("ok")); err != nil {
+		t.Fatal(err)
+	}
+	front := httptest.NewServer(x)
+	defer front.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrency}}
+	var next, transportErrs, wrong atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > total {
+					return
+				}
+				path, want := "/x", 200
+				if i%3 == 0 {
+					path, want = "/deny", 403
+				}
+				res, err := client.Get(front.URL + path)
+				if err != nil {
+					transportErrs.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != want {
+					wrong.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if transportErrs.Load() != 0 || wrong.Load() != 0 {
+		t.Fatalf("%d transport errors, %d wrong statuses in %d requests", transportErrs.Load(), wrong.Load(), total)
+	}
+	t.Logf("%d requests at concurrency %d in %v: %.0f req/s", total, concurrency, elapsed, float64(total)/elapsed.Seconds())
+}
+
+func TestSettingsFileAndFlags(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "proxy.json")
+	os.WriteFile(file, []byte(`{"plugin":"p.wasm","config":"c.json","upstream":"http://127.0.0.1:9","listen":"127.0.0.1:1","upstream_timeout":"3s","pool":4}`), 0o600)
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"plugins":"typo"}`), 0o600)
+	tests := []struct {
+		name    string
+		args    []string
+		listen  string
+		timeout time.Duration
+		wantErr bool
+	}{
+		{name: "the settings file supplies every option", args: []string{"--settings", file}, listen: "127.0.0.1:1", timeout: 3 * time.Second},
+		{name: "a flag wins over the file", args: []string{"--settings", file, "--listen", "127.0.0.1:2"}, listen: "127.0.0.1:2", timeout: 3 * time.Second},
+		{name: "flags alone work", args: []string{"--plugin", "p", "--config", "c", "--upstream", "http://u"}, listen: "127.0.0.1:8080", timeout: time.Minute},
+		{name: "an unknown key in the file is an error", args: []string{"--settings", bad}, wantErr: true},
+		{name: "missing required options are an error", args: []string{"--plugin", "p"}, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := parseSettings(tc.args)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
+			}
+			if !tc.wantErr && (st.Listen != tc.listen || st.UpstreamTimeout != tc.timeout) {
+				t.Errorf("listen %q timeout %v, want %q %v", st.Listen, st.UpstreamTimeout, tc.listen, tc.timeout)
+			}
+		})
+	}
+}

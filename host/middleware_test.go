@@ -1,0 +1,143 @@
+package host_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tokengate/tokengate/host"
+)
+
+// echo is an upstream that answers with what it received.
+var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, "reading the body: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	w.Header().Set("Trailer", "X-Up")
+	w.Header().Set("X-Got-Body", string(body))
+	w.Header().Set("X-Got-Trailer", r.Trailer.Get("X-Trailer-Seen"))
+	w.Header().Set("X-Got-Callout", r.Header.Get("X-Callout"))
+	io.WriteString(w, "payload")
+	w.Header().Set("X-Up", "1")
+})
+
+func TestMiddlewareRunsEveryCallbackInEnvoysOrder(t *testing.T) {
+	t.Parallel()
+	c := loadConformance(t, "ok", host.WithMaxBodyBytes(64))
+	h := c.p.Middleware(echo)
+	tests := []struct {
+		name, method, path, body string
+		trailer                  http.Header
+		code                     int
+		check                    func(t *testing.T, res *http.Response, body string)
+	}{
+		{
+			name: "request and response bodies and trailers pass through the plugin", method: "POST", path: "/body", body: "hello", code: 200,
+			check: func(t *testing.T, res *http.Response, body string) {
+				expect(t, res.Header.Get("X-Got-Body") == "[llo>", "upstream got body %q", res.Header.Get("X-Got-Body"))
+				expect(t, res.Header.Get("X-Resp") == "/body", "x-resp %q", res.Header.Get("X-Resp"))
+				expect(t, body == "filtered:payload", "response body %q", body)
+				expect(t, res.Trailer.Get("X-Rt") == "1" && res.Trailer.Get("X-Up") == "1", "response trailers %v", res.Trailer)
+			},
+		},
+		{
+			name: "request trailers reach the plugin and the upstream", method: "POST", path: "/trailers", body: "hello",
+			trailer: http.Header{"X-Checksum": {"abc"}}, code: 200,
+			check: func(t *testing.T, res *http.Response, body string) {
+				expect(t, res.Header.Get("X-Got-Body") == "hello", "upstream got body %q", res.Header.Get("X-Got-Body"))
+				expect(t, res.Header.Get("X-Got-Trailer") == "1", "upstream got trailer %q", res.Header.Get("X-Got-Trailer"))
+			},
+		},
+		{
+			name: "a local response from the headers callback never reaches the upstream", method: "GET", path: "/local", code: 418,
+			check: func(t *testing.T, res *http.Response, body string) {
+				expect(t, body == "short and stout" && res.Header.Get("X-Teapot") == "yes", "local response %q %v", body, res.Header)
+			},
+		},
+		{
+			name: "a paused request resumes when the HTTP call answers", method: "GET", path: "/callout", code: 200,
+			check: func(t *testing.T, res *http.Response, body string) {
+				expect(t, strings.HasPrefix(res.Header.Get("X-Got-Callout"), "200 POST:/data"), "x-callout %q", res.Header.Get("X-Got-Callout"))
+			},
+		},
+		{
+			name: "a pause nobody resumes fails closed", method: "GET", path: "/pause", code: 500,
+		},
+		{
+			name: "a body over the buffering limit is refused with 413", method: "POST", path: "/body", body: strings.Repeat("x", 100), code: 413,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var rd io.Reader
+			if tc.body != "" {
+				rd = strings.NewReader(tc.body)
+			}
+			req := httptest.NewRequest(tc.method, tc.path, rd)
+			if tc.trailer != nil {
+				req.ContentLength = -1
+				req.Trailer = tc.trailer
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			res := rec.Result()
+			body, _ := io.ReadAll(res.Body)
+			if res.StatusCode != tc.code {
+				t.Fatalf("status %d, want %d (body %q)", res.StatusCode, tc.code, body)
+			}
+			if tc.check != nil {
+				tc.check(t, res, string(body))
+			}
+			c.log.take()
+		})
+	}
+}
+
+func TestMiddlewareOverARealConnection(t *testing.T) {
+	t.Parallel()
+	c := loadConformance(t, "ok")
+	srv := httptest.NewServer(c.p.Middleware(echo))
+	defer srv.Close()
+	req, _ := http.NewRequestWithContext(context.Background(), "POST", srv.URL+"/trailers", io.NopCloser(strings.NewReader("hello")))
+	req.ContentLength = -1
+	req.Trailer = http.Header{"X-Checksum": {"abc"}}
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || res.Header.Get("X-Got-Trailer") != "1" || res.Header.Get("X-Got-Body") != "hello" {
+		t.Fatalf("%d %v %q", res.StatusCode, res.Header, body)
+	}
+	passed(t, c.log.take())
+}
+
+func TestMiddlewareInFrontOfAReverseProxy(t *testing.T) {
+	t.Parallel()
+	c := loadConformance(t, "ok")
+	up := httptest.NewServer(echo)
+	defer up.Close()
+	u, _ := url.Parse(up.URL)
+	srv := httptest.NewServer(c.p.Middleware(httputil.NewSingleHostReverseProxy(u)))
+	defer srv.Close()
+	for range 5 {
+		res, err := srv.Client().Post(srv.URL+"/body", "text/plain", strings.NewReader("hello"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || res.Header.Get("X-Got-Body") != "[llo>" || string(body) != "filtered:payload" {
+			t.Fatalf("%d %q %q", res.StatusCode, res.Header.Get("X-Got-Body"), body)
+		}
+	}
+	passed(t, c.log.take())
+}
