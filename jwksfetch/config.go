@@ -23,6 +23,7 @@ type fetchSettings struct {
 }
 
 type providerConfig struct {
+	Type    string          `json:"type"`
 	Issuer  string          `json:"issuer"`
 	JWKSURI string          `json:"jwks_uri"`
 	JWKS    json.RawMessage `json:"jwks"`
@@ -60,8 +61,8 @@ func parseDocument(config []byte) (*document, error) {
 			return nil, fmt.Errorf("jwksfetch: providers.%s: %w", name, err)
 		}
 		d.providers[name] = members
-		if len(p.JWKS) > 0 && string(p.JWKS) != "null" {
-			continue
+		if p.Type == "passphrase" || len(p.JWKS) > 0 && string(p.JWKS) != "null" {
+			continue // a passphrase has no keys; inline keys are the user's
 		}
 		if p.JWKSURI == "" && p.Issuer == "" {
 			return nil, fmt.Errorf("jwksfetch: providers.%s: needs \"jwks\", \"jwks_uri\" or \"issuer\"", name)

@@ -49,6 +49,16 @@ func TestOnce(t *testing.T) {
 			t.Fatalf("warnings = %q", warns)
 		}
 	})
+	t.Run("passphrase providers are left alone", func(t *testing.T) {
+		cfg := fmt.Sprintf(`{"providers":{"corp":{"issuer":%q},"batch":{"type":"passphrase","passphrase":"0123456789abcdef"}}}`, srv.URL)
+		out, _, err := Once(context.Background(), []byte(cfg), WithHTTPClient(srv.Client()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(out), `"batch":{"passphrase":"0123456789abcdef","type":"passphrase"}`) && !strings.Contains(string(out), `"batch":{"type":"passphrase","passphrase":"0123456789abcdef"}`) {
+			t.Fatalf("the passphrase provider changed: %s", out)
+		}
+	})
 	t.Run("a garbage key set fails naming the provider", func(t *testing.T) {
 		cfg := fmt.Sprintf(`{"providers":{"bad":{"jwks_uri":%q}}}`, srv.URL+"/garbage")
 		_, _, err := Once(context.Background(), []byte(cfg), WithHTTPClient(srv.Client()))

@@ -12,6 +12,10 @@
 // --config on SIGHUP (a refused configuration leaves the current one
 // serving) and shuts down gracefully on SIGINT or SIGTERM. Run it with
 // --help for every flag.
+//
+// Providers without inline "jwks" get their keys from jwksfetch, run
+// in-process: discovery, refresh, rotation and the plugin's unknown-kid
+// refresh requests (upstream "jwksfetch") work as with the daemon.
 package main
 
 import (
@@ -142,8 +146,10 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	keys := &keySource{log: logger}
 	opts := []host.Option{host.WithLogger(logger), host.WithFailOpen(st.FailOpen),
-		host.WithForeignFunction(hostcrypto.FunctionName, hostcrypto.VerifySignature)} // as Envoy offers it
+		host.WithForeignFunction(hostcrypto.FunctionName, hostcrypto.VerifySignature), // as Envoy offers it
+		host.WithUpstreamTransport("jwksfetch", "http://jwksfetch", keys)}             // the plugin's refresh requests
 	if st.Pool > 0 {
 		opts = append(opts, host.WithPoolSize(st.Pool))
 	}
@@ -156,9 +162,12 @@ func run(args []string) error {
 	}
 	defer p.Close(context.Background())
 	px := newProxy(p, reverseProxy(up, st.UpstreamTimeout, logger), logger)
-	if err := px.Configure(ctx, cfg); err != nil {
+	keys.px = px
+	px.keys = keys
+	if err := keys.apply(ctx, cfg); err != nil {
 		return err
 	}
+	defer keys.stop()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -169,7 +178,9 @@ func run(args []string) error {
 				logger.Error("SIGHUP: reading --config failed; keeping the current configuration", "err", err)
 				continue
 			}
-			px.Configure(ctx, b) // logs a refusal; the old configuration keeps serving
+			if err := keys.apply(ctx, b); err != nil {
+				logger.Error("SIGHUP: configuration refused; keeping the current one", "err", err)
+			}
 		}
 	}()
 	srv := &http.Server{Addr: st.Listen, Handler: px, ReadHeaderTimeout: 10 * time.Second}

@@ -24,6 +24,7 @@ type proxy struct {
 	log     *slog.Logger
 	ready   atomic.Bool
 	stats   *requestStats
+	keys    *keySource // nil in tests without a fetcher
 }
 
 func newProxy(p *host.Plugin, upstream http.Handler, log *slog.Logger) *proxy {
@@ -49,6 +50,10 @@ func (x *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/readyz":
 		if !x.ready.Load() {
 			http.Error(w, "no configuration applied yet", http.StatusServiceUnavailable)
+			return
+		}
+		if x.keys != nil && !x.keys.ready() {
+			http.Error(w, "waiting for the key sets of some providers", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")
@@ -146,4 +151,7 @@ func (x *proxy) writeMetrics(w http.ResponseWriter) {
 	fmt.Fprintf(w, "tokengate_proxy_request_duration_seconds_bucket{le=\"+Inf\"} %d\n", s.n)
 	fmt.Fprintf(w, "tokengate_proxy_request_duration_seconds_sum %g\n", s.sum)
 	fmt.Fprintf(w, "tokengate_proxy_request_duration_seconds_count %d\n", s.n)
+	if x.keys != nil {
+		x.keys.writeMetrics(w)
+	}
 }
