@@ -92,18 +92,6 @@ func proxyOnRequestHeaders(contextID, numHeaders uint32, endOfStream bool) (acti
 	return uint32(hc.OnHttpRequestHeaders(int(numHeaders), endOfStream))
 }
 
-//go:wasmexport proxy_on_response_headers
-func proxyOnResponseHeaders(contextID, numHeaders uint32, endOfStream bool) (action uint32) {
-	enter()
-	defer recoverStream("proxy_on_response_headers", &action)
-	vmState.active = contextID
-	hc, ok := vmState.streams[contextID]
-	if !ok {
-		return abi.ActionContinue
-	}
-	return uint32(hc.OnHttpResponseHeaders(int(numHeaders), endOfStream))
-}
-
 //go:wasmexport proxy_on_done
 func proxyOnDone(contextID uint32) (done bool) {
 	enter()
@@ -116,20 +104,19 @@ func proxyOnDone(contextID uint32) (done bool) {
 	return true
 }
 
-//go:wasmexport proxy_on_log
-func proxyOnLog(contextID uint32) {
-	enter()
-	defer recoverRoot("proxy_on_log")
-	vmState.active = contextID
-	if hc, ok := vmState.streams[contextID]; ok {
-		hc.OnHttpStreamDone()
-	}
-}
+// proxy_on_response_headers and proxy_on_log are deliberately not exported:
+// the host skips callbacks a module does not export, and every call into a
+// stock-Go module costs microseconds of runtime entry. A stream's
+// OnHttpStreamDone runs from proxy_on_delete instead.
 
 //go:wasmexport proxy_on_delete
 func proxyOnDelete(contextID uint32) {
 	enter()
 	defer recoverRoot("proxy_on_delete")
+	if hc, ok := vmState.streams[contextID]; ok {
+		vmState.active = contextID
+		hc.OnHttpStreamDone()
+	}
 	vmState.deleteContext(contextID)
 }
 
