@@ -210,17 +210,15 @@ func (g *Gate) verify(token string, src source, provs []*provider, now float64) 
 	// A credential shaped like a JWS goes to the token providers only, so
 	// that a stream of tokens on a route that also takes a passphrase never
 	// costs a passphrase hash each.
-	if len(jwts) == 0 || !jwsShaped(token) {
+	if len(passphrases) > 0 && (len(jwts) == 0 || !jwsShaped(token)) {
 		for _, p := range passphrases {
 			if p.passphrase.check(token) {
 				return verified{provider: p}
 			}
 		}
+		return verified{err: ErrPassphraseInvalid}
 	}
 	if len(jwts) == 0 {
-		if len(passphrases) > 0 {
-			return verified{err: ErrPassphraseInvalid}
-		}
 		return verified{err: ErrTokenMissing}
 	}
 	if e := g.cache.get(token); e != nil && containsProvider(jwts, e.provider) {
