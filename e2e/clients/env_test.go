@@ -4,14 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +45,17 @@ func moduleRoot(t *testing.T) string {
 	return root
 }
 
+// pythonImports checks once per test binary that the e2e requirements are
+// importable: importing mlflow takes seconds.
+var pythonImports = sync.OnceValue(func() error {
+	root, err := wasmbuild.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	return exec.Command(filepath.Join(root, ".venv", "bin", "python"), "-c",
+		"import h2o_authn, httpx, mlflow, mlflow_oidc_client").Run()
+})
+
 // python returns .venv/bin/python once the e2e requirements are importable.
 func python(t *testing.T) string {
 	t.Helper()
@@ -49,8 +63,7 @@ func python(t *testing.T) string {
 	py := filepath.Join(moduleRoot(t), ".venv", "bin", "python")
 	_, err := os.Stat(py)
 	need(t, err == nil, "the Python environment .venv is missing")
-	err = exec.Command(py, "-c", "import h2o_authn, httpx, mlflow, mlflow_oidc_client").Run()
-	need(t, err == nil, "the Python environment lacks h2o_authn, httpx, mlflow or mlflow_oidc_client")
+	need(t, pythonImports() == nil, "the Python environment lacks h2o_authn, httpx, mlflow or mlflow_oidc_client")
 	return py
 }
 
@@ -130,19 +143,52 @@ func startProvider(t *testing.T, aud string) *provider {
 	return nil
 }
 
-// JWKS fetches the provider's key set as the plugin configuration embeds it.
-func (p *provider) JWKS(t *testing.T) json.RawMessage {
+// expiredToken returns an access token for aud signed by the provider's
+// key that expired ten minutes ago.
+func (p *provider) expiredToken(t *testing.T, aud string) string {
 	t.Helper()
-	resp, err := p.Client.Get(p.Issuer + "/jwks")
+	resp, err := p.Client.Get(p.Issuer + "/e2e/expired-token?aud=" + url.QueryEscape(aud))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET %s/jwks: %d %v", p.Issuer, resp.StatusCode, err)
+		t.Fatalf("GET /e2e/expired-token: %d %v", resp.StatusCode, err)
 	}
-	return b
+	return string(b)
+}
+
+// fetchSettings is the provider's "fetch" object for jwksfetch: trust the
+// provider's self-signed certificate.
+func (p *provider) fetchSettings() string {
+	b, _ := json.Marshal(map[string]string{"ca_file": p.CAFile})
+	return string(b)
+}
+
+// renderKeys runs `jwksfetch --once` on the plugin configuration cfg, as an
+// operator does, and returns the configuration with the key sets filled in.
+func renderKeys(t *testing.T, cfg string) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal("the go command is not on PATH: it builds jwksfetch")
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "tokengate.json"), filepath.Join(dir, "tokengate.rendered.json")
+	if err := os.WriteFile(in, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(goBin, "run", "./jwksfetch/cmd/jwksfetch", "--admin-listen", "", "--config", in, "--once", "--out", out)
+	cmd.Dir = moduleRoot(t)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("jwksfetch --once: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // clientCredentials gets an access token for resource with cc-client.
@@ -177,7 +223,7 @@ func startEnvoy(t *testing.T, cfg string, upstreamPort int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := envoytest.Start(t, yaml, admin)
+	e := envoytest.Start(t, yaml, admin, envoytest.Options{Concurrency: 1})
 	base := fmt.Sprintf("http://127.0.0.1:%d", listen)
 	waitHTTP(t, base+"/healthz", e)
 	return base
@@ -226,3 +272,38 @@ func do(t *testing.T, method, url, authorization, body string) reply {
 }
 
 func freePort(t *testing.T) int { return envoytest.FreePort(t) }
+
+// jwtParts decodes a JWT's header and claims without verifying it: the
+// tests look at what a client sent, tokengate verified it.
+func jwtParts(t *testing.T, token string) (header, claims map[string]any) {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %d parts", len(parts))
+	}
+	for i, dst := range []*map[string]any{&header, &claims} {
+		b, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err != nil {
+			t.Fatalf("JWT part %d: %v", i, err)
+		}
+		if err := json.Unmarshal(b, dst); err != nil {
+			t.Fatalf("JWT part %d: %v", i, err)
+		}
+	}
+	return header, claims
+}
+
+// hasAudience reports whether aud (a string or an array) holds want.
+func hasAudience(aud any, want string) bool {
+	switch a := aud.(type) {
+	case string:
+		return a == want
+	case []any:
+		for _, v := range a {
+			if v == want {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,32 +1,49 @@
 package clients
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
 
-// startMLflow runs `mlflow server` with a SQLite store in a temporary
-// directory on loopback and returns its port.
-func startMLflow(t *testing.T) int {
+// mlflowServer is a running `mlflow server`.
+type mlflowServer struct {
+	Port   int
+	exited chan struct{}
+	log    string
+}
+
+// startMLflow starts `mlflow server` with a SQLite store in a temporary
+// directory on loopback; it does not wait for it (see wait), so that Envoy
+// can start meanwhile. The server and the processes it spawns form one
+// process group, which the cleanup kills.
+func startMLflow(t *testing.T) *mlflowServer {
 	t.Helper()
 	py := python(t)
 	dir := t.TempDir()
-	p := freePort(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, filepath.Join(filepath.Dir(py), "mlflow"), "server",
+	s := &mlflowServer{Port: freePort(t), exited: make(chan struct{}), log: filepath.Join(dir, "server.log")}
+	cmd := exec.Command(filepath.Join(filepath.Dir(py), "mlflow"), "server",
 		"--backend-store-uri", "sqlite:///"+filepath.Join(dir, "mlflow.db"),
 		"--default-artifact-root", filepath.Join(dir, "artifacts"),
-		"--host", "127.0.0.1", "--port", fmt.Sprint(p), "--workers", "1",
+		"--host", "127.0.0.1", "--port", fmt.Sprint(s.Port), "--workers", "1",
 		"--allowed-hosts", "127.0.0.1:*,localhost:*")
 	cmd.Dir = dir
-	logf, err := os.Create(filepath.Join(dir, "server.log"))
+	// The job runner (several huey consumers) serves MLflow's GenAI jobs,
+	// which tracking does not use.
+	cmd.Env = append(os.Environ(), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	logf, err := os.Create(s.log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,67 +51,195 @@ func startMLflow(t *testing.T) int {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	go func() { _ = cmd.Wait(); close(s.exited) }()
 	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-s.exited
+		_ = logf.Close()
 		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
+			b, _ := os.ReadFile(s.log)
 			t.Logf("mlflow server log:\n%s", b)
 		}
 	})
-	waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/health", p), nil)
-	return p
+	return s
 }
 
-func writePyproject(t *testing.T, dir, uri, issuer string, useIDToken bool) {
+// wait returns once the server answers /health.
+func (s *mlflowServer) wait(t *testing.T) {
 	t.Helper()
-	conf := fmt.Sprintf(`[[tool.mlflow-oidc-client.tracking-servers]]
-uri = %q
-issuer = %q
-client-id = "cc-client"
-client-secret = "cc-secret"
-scope = "score"
-use-id-token = %v
-`, uri, issuer, useIDToken)
-	if err := os.WriteFile(filepath.Join(dir, "pyproject.toml"), []byte(conf), 0o644); err != nil {
+	deadline := time.Now().Add(120 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/health", s.Port))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		select {
+		case <-s.exited:
+			b, _ := os.ReadFile(s.log)
+			t.Fatalf("mlflow server exited during start-up:\n%s", b)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	t.Fatal("mlflow server did not answer /health within 120s")
+}
+
+// upstreamTap sits between Envoy and the MLflow server: it counts the API
+// requests that reach the server and those that still carry an
+// Authorization header (tokengate removes the token by default).
+type upstreamTap struct {
+	api, withAuthorization atomic.Int64
+}
+
+func tapUpstream(t *testing.T, serverPort int) (*upstreamTap, int) {
+	t.Helper()
+	target, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", serverPort))
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	tap := &upstreamTap{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			tap.api.Add(1)
+		}
+		if r.Header.Get("Authorization") != "" {
+			tap.withAuthorization.Add(1)
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return tap, port(t, srv.URL)
+}
+
+// oidcClientConf is one [[tool.mlflow-oidc-client.tracking-servers]] entry.
+type oidcClientConf struct {
+	URI, Issuer, ClientID, ClientSecret, Scope, RedirectURI string
+	UseIDToken                                              bool
+}
+
+// writePyproject writes the pyproject.toml mlflow-oidc-client reads from
+// the working directory.
+func writePyproject(t *testing.T, dir string, c oidcClientConf) {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "[[tool.mlflow-oidc-client.tracking-servers]]\nuri = %q\nissuer = %q\nclient-id = %q\n", c.URI, c.Issuer, c.ClientID)
+	if c.ClientSecret != "" {
+		fmt.Fprintf(&b, "client-secret = %q\n", c.ClientSecret)
+	}
+	if c.RedirectURI != "" {
+		fmt.Fprintf(&b, "redirect-uri = %q\n", c.RedirectURI)
+	}
+	fmt.Fprintf(&b, "scope = %q\nuse-id-token = %v\n", c.Scope, c.UseIDToken)
+	if err := os.WriteFile(filepath.Join(dir, "pyproject.toml"), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func TestMLflowWithOIDCClient(t *testing.T) {
-	const aud = "api://mlflow"
-	op := startProvider(t, aud)
-	mlflowPort := startMLflow(t)
-	cfg := `{
+// cachedTokens reads the token response mlflow-oidc-client cached under
+// home for clientID.
+func cachedTokens(t *testing.T, home, clientID string) (access, id string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(home, ".mlflow", "oidc_client", "cache", clientID+".json"))
+	if err != nil {
+		t.Fatalf("mlflow-oidc-client's token cache: %v", err)
+	}
+	var c struct {
+		AccessToken string `json:"access_token"`
+		IDToken     string `json:"id_token"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatalf("mlflow-oidc-client's token cache: %v", err)
+	}
+	return c.AccessToken, c.IDToken
+}
+
+// mlflowPluginConfig accepts both token shapes mlflow-oidc-client can send:
+// an access token (RFC 9068 typ at+jwt) for the API's resource indicator,
+// and an ID token, whose audience is the client's own id.
+func mlflowPluginConfig(issuer, fetch, resource, idTokenClient string) string {
+	return `{
   "realm": "mlflow",
   "providers": {
-    "op": {"issuer": "` + op.Issuer + `", "audiences": ["` + aud + `", "cc-client"], "jwks": ` + string(op.JWKS(t)) + `}
+    "access-token": {"issuer": "` + issuer + `", "audiences": ["` + resource + `"], "token_types": ["at+jwt"], "fetch": ` + fetch + `},
+    "id-token": {"issuer": "` + issuer + `", "audiences": ["` + idTokenClient + `"], "fetch": ` + fetch + `}
   },
   "rules": [
-    {"match": {"prefix": "/health"}},
-    {"match": {"prefix": "/"}, "requires": {"providers": ["op"]}}
+    {"match": {"path": "/health", "methods": ["GET"]}},
+    {"match": {"prefix": "/"}, "requires": {"providers": ["access-token", "id-token"]}}
   ]
 }`
-	base := startEnvoy(t, cfg, mlflowPort)
+}
 
-	withClient := t.TempDir()
-	writePyproject(t, withClient, base, op.Issuer, false)
-	env := append(op.pyEnv(), "MLFLOW_TRACKING_URI="+base, "MLFLOW_HTTP_REQUEST_MAX_RETRIES=0")
+func TestMLflowWithOIDCClient(t *testing.T) {
+	t.Parallel()
+	const resource, idClient = "api://mlflow", "mlflow-cli"
+	python(t)
+	start := time.Now()
+	server := startMLflow(t)
+	op := startProvider(t, resource)
+	tap, tapPort := tapUpstream(t, server.Port)
+	base := startEnvoy(t, renderKeys(t, mlflowPluginConfig(op.Issuer, op.fetchSettings(), resource, idClient)), tapPort)
+	server.wait(t)
+	t.Logf("provider, mlflow server and Envoy ready: %v", time.Since(start).Round(time.Millisecond))
 
-	t.Run("mlflow experiments search succeeds with the client's access token", func(t *testing.T) {
+	// Every client gets its own HOME: mlflow-oidc-client caches tokens in
+	// ~/.mlflow/oidc_client/cache/<client-id>.json, whatever the issuer.
+	clientEnv := func(home string, more ...string) []string {
+		return append(append(op.pyEnv(), "HOME="+home, "MLFLOW_TRACKING_URI="+base,
+			"MLFLOW_HTTP_REQUEST_MAX_RETRIES=0"), more...)
+	}
+	// Three clients at once: each group's steps depend on each other, the
+	// groups do not.
+	t.Run("clients", func(t *testing.T) {
+		t.Run("client credentials", func(t *testing.T) {
+			t.Parallel()
+			clientCredentialsFlow(t, base, op, clientEnv)
+		})
+		t.Run("interactive login", func(t *testing.T) {
+			t.Parallel()
+			interactiveFlow(t, base, op, clientEnv)
+		})
+		t.Run("no client configuration", func(t *testing.T) {
+			t.Parallel()
+			unconfiguredFlow(t, base, clientEnv)
+		})
+	})
+	if n := tap.withAuthorization.Load(); n != 0 {
+		t.Errorf("%d requests reached the MLflow server with an Authorization header; tokengate removes the token", n)
+	}
+	if tap.api.Load() == 0 {
+		t.Error("no API request reached the MLflow server")
+	}
+}
+
+type envFunc func(home string, more ...string) []string
+
+// clientCredentialsFlow: mlflow-oidc-client with a client secret sends a
+// client-credentials access token.
+func clientCredentialsFlow(t *testing.T, base string, op *provider, clientEnv envFunc) {
+	const resource = "api://mlflow"
+	dir, home := t.TempDir(), t.TempDir()
+	writePyproject(t, dir, oidcClientConf{URI: base, Issuer: op.Issuer, ClientID: "cc-client",
+		ClientSecret: "cc-secret", Scope: "score"})
+
+	t.Run("mlflow experiments search succeeds with the access token", func(t *testing.T) {
 		start := time.Now()
-		out, err := runPy(t, withClient, env, "", "-m", "mlflow", "experiments", "search")
+		out, err := runPy(t, dir, clientEnv(home), "", "-m", "mlflow", "experiments", "search")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(out, "Default") {
 			t.Fatalf("experiments search printed %q, want the Default experiment", out)
 		}
+		access, _ := cachedTokens(t, home, "cc-client")
+		if h, c := jwtParts(t, access); h["typ"] != "at+jwt" || !hasAudience(c["aud"], resource) {
+			t.Fatalf("the client's access token has typ %v and aud %v, want at+jwt for %s", h["typ"], c["aud"], resource)
+		}
 		t.Logf("experiments search: %v", time.Since(start).Round(time.Millisecond))
 	})
 	t.Run("a run's params and metrics round-trip through the proxy", func(t *testing.T) {
 		start := time.Now()
-		out, err := runPy(t, withClient, env, "", script(t, "mlflow_roundtrip.py"), "through-tokengate")
+		out, err := runPy(t, dir, clientEnv(home), "", script(t, "mlflow_roundtrip.py"), "through-tokengate")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,15 +258,73 @@ func TestMLflowWithOIDCClient(t *testing.T) {
 		}
 		t.Logf("experiment + run round trip: %v", time.Since(start).Round(time.Millisecond))
 	})
-	t.Run("without the client's configuration the server answers 401", func(t *testing.T) {
-		bare := t.TempDir()
-		_, err := runPy(t, bare, env, "", "-m", "mlflow", "experiments", "search")
-		if err == nil || !strings.Contains(err.Error(), "401") {
-			t.Fatalf("want a 401 failure, got %v", err)
+}
+
+// interactiveFlow: mlflow-oidc-client without a client secret logs in with
+// the authorization-code flow (a stand-in browser) and, with use-id-token,
+// sends the ID token.
+func interactiveFlow(t *testing.T, base string, op *provider, clientEnv envFunc) {
+	const client = "mlflow-cli"
+	dir, home := t.TempDir(), t.TempDir()
+	// Python's webbrowser runs $BROWSER and waits for it, while the client's
+	// redirect server only starts answering after that: the stand-in
+	// browser therefore runs in the background.
+	browser := filepath.Join(t.TempDir(), "browser.sh")
+	browserLog := browser + ".log"
+	sh := fmt.Sprintf("#!/bin/sh\n%q %q \"$1\" >>%q 2>&1 &\n", python(t), script(t, "browser.py"), browserLog)
+	if err := os.WriteFile(browser, []byte(sh), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := oidcClientConf{URI: base, Issuer: op.Issuer, ClientID: client, Scope: "openid",
+		RedirectURI: fmt.Sprintf("http://127.0.0.1:%d/oauth2/callback", freePort(t)), UseIDToken: true}
+	writePyproject(t, dir, conf)
+
+	t.Run("with use-id-token the ID token is accepted", func(t *testing.T) {
+		start := time.Now()
+		out, err := runPy(t, dir, clientEnv(home, "BROWSER="+browser), "", "-m", "mlflow", "experiments", "search")
+		if err != nil {
+			b, _ := os.ReadFile(browserLog)
+			t.Fatalf("%v\nbrowser: %s", err, b)
 		}
-		r := do(t, "GET", base+"/api/2.0/mlflow/experiments/search?max_results=1", "", "")
-		if r.status != 401 || !strings.HasPrefix(r.wwwAuth, `Bearer realm="mlflow"`) {
-			t.Fatalf("got %d %q", r.status, r.wwwAuth)
+		if !strings.Contains(out, "Default") {
+			t.Fatalf("experiments search printed %q, want the Default experiment", out)
+		}
+		access, id := cachedTokens(t, home, client)
+		if _, c := jwtParts(t, id); !hasAudience(c["aud"], client) {
+			t.Fatalf("the ID token's aud is %v, want %s", c["aud"], client)
+		}
+		if strings.Count(access, ".") == 2 {
+			t.Fatal("the interactive client's access token is a JWT; this test needs it opaque to show that the ID token was sent")
+		}
+		t.Logf("interactive login + experiments search with the ID token: %v", time.Since(start).Round(time.Millisecond))
+	})
+	t.Run("without use-id-token its opaque access token gets 401", func(t *testing.T) {
+		conf.UseIDToken = false
+		writePyproject(t, dir, conf)
+		_, err := runPy(t, dir, clientEnv(home), "", "-m", "mlflow", "experiments", "search")
+		// mlflow shows tokengate's JSON body (the 401 itself is not printed).
+		if err == nil || !strings.Contains(err.Error(), "invalid_token") {
+			t.Fatalf("want tokengate's invalid_token refusal, got %v", err)
+		}
+	})
+}
+
+// unconfiguredFlow: no pyproject.toml entry for the server.
+func unconfiguredFlow(t *testing.T, base string, clientEnv envFunc) {
+	t.Run("mlflow-oidc-client stops before sending a request", func(t *testing.T) {
+		_, err := runPy(t, t.TempDir(), clientEnv(t.TempDir()), "", "-m", "mlflow", "experiments", "search")
+		if err == nil || !strings.Contains(err.Error(), "[MLflow OIDC Plugin]") {
+			t.Fatalf("want mlflow-oidc-client's configuration error, got %v", err)
+		}
+	})
+	t.Run("the mlflow CLI without mlflow-oidc-client gets tokengate's 401", func(t *testing.T) {
+		_, err := runPy(t, t.TempDir(), clientEnv(t.TempDir()), "", script(t, "mlflow_cli_without_oidc.py"), "experiments", "search")
+		if err == nil || !strings.Contains(err.Error(), "a bearer token is required") {
+			t.Fatalf("want tokengate's refusal, got %v", err)
+		}
+		r := do(t, http.MethodPost, base+"/api/2.0/mlflow/experiments/search", "", `{"max_results": 1}`)
+		if r.status != http.StatusUnauthorized || r.wwwAuth != `Bearer realm="mlflow"` {
+			t.Fatalf("got %d %q, want 401 with a bare Bearer challenge", r.status, r.wwwAuth)
 		}
 	})
 }

@@ -7,10 +7,17 @@
 // Clients:
 //   cc-client / cc-secret      client_credentials (mlflow-oidc-client)
 //   scoring-cli (public)       authorization_code + refresh_token, offline_access (h2o_authn)
-// Every access token is a JWT (RS256) whose aud is the requested resource
-// indicator, AUDIENCE by default. Logging in needs no
-// password: GET /interaction/<uid> signs in "alice" and grants what was asked.
-import { generateKeyPairSync } from 'node:crypto';
+//   mlflow-cli (public,        authorization_code with PKCE on any loopback port
+//     native)                  (mlflow-oidc-client's interactive login, use-id-token)
+// The access tokens of cc-client and scoring-cli are JWTs (RS256) whose aud
+// is the requested resource indicator, AUDIENCE by default. mlflow-cli asks
+// for no resource, so its access token is an opaque userinfo token and only
+// its ID token (aud "mlflow-cli") is a JWT. Logging in needs no password:
+// GET /interaction/<uid> signs in "alice" and grants what was asked.
+// GET /e2e/expired-token?aud=X returns an access token for X, signed with
+// the provider's key, that expired ten minutes ago: what a client holds when
+// it kept a token too long (no real grant can be asked for one).
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import Provider from 'oidc-provider';
@@ -54,6 +61,15 @@ const provider = new Provider(issuer, {
       redirect_uris: ['http://127.0.0.1/callback'],
       scope: 'openid offline_access score',
     },
+    {
+      client_id: 'mlflow-cli',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/oauth2/callback'],
+      scope: 'openid',
+    },
   ],
   scopes: ['openid', 'offline_access', 'score'],
   findAccount: (ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
@@ -62,7 +78,7 @@ const provider = new Provider(issuer, {
     clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      defaultResource: () => audience,
+      defaultResource: (ctx, client) => (client?.clientId === 'mlflow-cli' ? undefined : audience),
       useGrantedResource: () => true,
       getResourceServerInfo: (ctx, resource) => resourceServer(resource),
     },
@@ -71,6 +87,18 @@ const provider = new Provider(issuer, {
   issueRefreshToken: () => true,
   ttl: { AccessToken: 300, ClientCredentials: 300, IdToken: 300, Interaction: 600, Session: 600, Grant: 600, RefreshToken: 3600 },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+});
+
+const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+provider.use(async (ctx, next) => {
+  if (ctx.path !== '/e2e/expired-token') return next();
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${b64url({ alg: 'RS256', typ: 'at+jwt', kid: jwk.kid })}.${b64url({
+    iss: issuer, sub: 'alice', aud: ctx.query.aud || audience, client_id: 'scoring-cli',
+    scope: 'score', iat: now - 900, exp: now - 600,
+  })}`;
+  ctx.type = 'text/plain';
+  ctx.body = `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
 });
 
 // Every interaction ends at once: "alice" signs in and is granted what the
