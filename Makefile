@@ -9,7 +9,7 @@ WASM         := $(OUT)/tokengate.wasm
 VENV         := $(CURDIR)/.venv
 ENVOY        ?= $(VENV)/bin/envoy
 ENVOY_VERSION := 1.40.0
-FUZZTIME     ?= 10s
+FUZZTIME     ?= 60s
 
 # -trimpath and -buildvcs=false keep the module byte-identical across
 # checkouts; -w drops DWARF. The name section stays (no -s) so that Envoy's
@@ -17,7 +17,7 @@ FUZZTIME     ?= 10s
 WASM_LDFLAGS := -w -X main.version=$(VERSION)
 export GOFLAGS := -buildvcs=false
 
-.PHONY: help wasm test unit e2e race envoy demo check fmt vet tidy abi bench bench-short fuzz oci clean
+.PHONY: help wasm test unit e2e race envoy demo check fmt vet tidy abi bench bench-short fuzz soak oci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -80,11 +80,18 @@ bench: wasm envoy ## the benchmark suite (Envoy side by side, Go host, micro); r
 bench-short: wasm envoy ## CI benchmark (~1 min): fails if a ratio falls below half of build/bench/baseline.json
 	$(GO) run ./build/cmd/benchrun -short -envoy $(ENVOY) -wasm $(WASM) -out $(OUT)/bench
 
-fuzz: ## run every fuzz target for FUZZTIME each
+fuzz: ## run every fuzz target for FUZZTIME each, one at a time (seeds in testdata/fuzz/<Target>)
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -parallel 1 $$pkg; \
 	  done; done
+
+SOAK_REQUESTS ?= 1000000
+soak: wasm envoy ## 1,000,000 requests through Envoy at concurrency 64, then the Go host soak under -race
+	$(E2E_ENV) TOKENGATE_SOAK_REQUESTS=$(SOAK_REQUESTS) \
+	  $(GO) test -count=1 -timeout 60m -v -run '^TestSoakThroughEnvoy$$' ./e2e/
+	TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_SOAK_REQUESTS=$(SOAK_REQUESTS) \
+	  $(GO) test -race -count=1 -timeout 60m -v -run '^TestSoakThroughGoHost$$' ./e2e/
 
 OCI_REF    ?= ghcr.io/tokengate/tokengate:$(VERSION)
 OCI_FORMAT ?= compat

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"math/big"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 )
@@ -45,12 +46,12 @@ var ErrNotASet = errors.New(`not a JWK Set: want a JSON object with a "keys" arr
 // object with a "keys" array. Each key that cannot be used to verify
 // signatures is skipped and produces one warning naming it by index and kid.
 func Parse(data []byte) (*Set, []string, error) {
-	if !gjson.ValidBytes(data) {
+	if !utf8.Valid(data) || TooDeep(data, MaxDepth) || !gjson.ValidBytes(data) {
 		return nil, nil, ErrNotASet
 	}
 	doc := gjson.ParseBytes(data)
 	keys := doc.Get("keys")
-	if !doc.IsObject() || !keys.IsArray() {
+	if !doc.IsObject() || !keys.IsArray() || occurrences(doc, "keys") > 1 {
 		return nil, nil, ErrNotASet
 	}
 	set := &Set{}
@@ -76,6 +77,11 @@ func Parse(data []byte) (*Set, []string, error) {
 func parseKey(v gjson.Result) (*Key, error) {
 	if !v.IsObject() {
 		return nil, errors.New("not a JSON object")
+	}
+	if name, dup := duplicate(v); dup {
+		// RFC 7517 §4: parsers disagree on which duplicate wins, so a key
+		// with one means different keys to different readers.
+		return nil, errors.New("member " + strconv.Quote(name) + " appears twice")
 	}
 	k := &Key{}
 	var err error
@@ -293,6 +299,9 @@ func parseOKP(v gjson.Result, k *Key) error {
 	if len(x) != ed25519.PublicKeySize {
 		return errors.New("Ed25519 public key must be 32 octets")
 	}
+	if small, ok := ed25519SmallOrder(x); !ok || small {
+		return errors.New("Ed25519 public key is not a point of prime order; it would verify forged signatures")
+	}
 	k.Public = ed25519.PublicKey(x)
 	return nil
 }
@@ -330,4 +339,32 @@ func (s *Set) HasKid(kid string) bool {
 		}
 	}
 	return false
+}
+
+// duplicate returns the first member name that appears twice in object v.
+func duplicate(v gjson.Result) (name string, found bool) {
+	var names []string
+	v.ForEach(func(k, _ gjson.Result) bool {
+		for _, n := range names {
+			if n == k.Str {
+				name, found = k.Str, true
+				return false
+			}
+		}
+		names = append(names, k.Str)
+		return true
+	})
+	return name, found
+}
+
+// occurrences counts the members of object v named name.
+func occurrences(v gjson.Result, name string) int {
+	n := 0
+	v.ForEach(func(k, _ gjson.Result) bool {
+		if k.Str == name {
+			n++
+		}
+		return true
+	})
+	return n
 }

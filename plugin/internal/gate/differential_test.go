@@ -2,6 +2,9 @@ package gate
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"math"
@@ -10,6 +13,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/tokengate/tokengate/internal/jwk"
 )
 
 // The differential fuzz target checks the gate's accept/refuse decision
@@ -293,4 +298,72 @@ func TestDifferentialSeeds(t *testing.T) {
 	if accepted < 20 || refused < 10 {
 		t.Fatalf("seeds: %d accepted and %d refused by the oracle; want both outcomes well covered", accepted, refused)
 	}
+}
+
+// FuzzJWKDifferential compares the JWK parser with go-jose's on one key: a
+// key jwk.Parse keeps must be one go-jose reads as the same public key. (The
+// reverse is allowed: jwk refuses more, e.g. "use":"enc", small RSA, a
+// mismatched "alg".) Keys given only by "x5c" are skipped, since go-jose
+// wants "n" and "e" beside it.
+func FuzzJWKDifferential(f *testing.F) {
+	for _, k := range fx(f).corp.Keys {
+		b, err := json.Marshal(k.JWK())
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	f.Add(`{"kty":"OKP","crv":"Ed25519","x":"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`)
+	f.Add(`{"kty":"EC","crv":"P-256","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","y":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE"}`)
+	f.Add(`{"kty":"RSA","n":"AQAB","e":"AQAB","n":"AQAB"}`)
+	f.Fuzz(func(t *testing.T, key string) {
+		set, _, err := jwk.Parse([]byte(`{"keys":[` + key + `]}`))
+		if err != nil || len(set.Keys) != 1 {
+			return
+		}
+		var members map[string]json.RawMessage
+		if json.Unmarshal([]byte(key), &members) != nil {
+			t.Fatalf("jwk kept a key that encoding/json cannot read: %q", key)
+		}
+		if _, ok := members["x5c"]; ok {
+			return
+		}
+		var jk jose.JSONWebKey
+		if err := json.Unmarshal([]byte(key), &jk); err != nil {
+			// go-jose decodes every member it knows whatever the key type
+			// (a "y" on an OKP key, say), where RFC 7517 §4 says to ignore
+			// members that do not apply. Judge it on the members that do.
+			if err := json.Unmarshal(relevantMembers(set.Keys[0].Kty, members), &jk); err != nil {
+				t.Fatalf("jwk kept a key go-jose refuses (%v): %q", err, key)
+			}
+		}
+		same := false
+		switch pub := set.Keys[0].Public.(type) {
+		case *rsa.PublicKey:
+			o, ok := jk.Key.(*rsa.PublicKey)
+			same = ok && pub.Equal(o)
+		case *ecdsa.PublicKey:
+			o, ok := jk.Key.(*ecdsa.PublicKey)
+			same = ok && pub.Equal(o)
+		case ed25519.PublicKey:
+			o, ok := jk.Key.(ed25519.PublicKey)
+			same = ok && pub.Equal(o)
+		}
+		if !same || set.Keys[0].Kid != jk.KeyID {
+			t.Fatalf("jwk and go-jose read different keys from %q: %T kid %q vs %T kid %q", key, set.Keys[0].Public, set.Keys[0].Kid, jk.Key, jk.KeyID)
+		}
+	})
+}
+
+// relevantMembers keeps the members of a JWK that apply to its key type.
+func relevantMembers(kty string, members map[string]json.RawMessage) []byte {
+	keep := map[string][]string{"RSA": {"n", "e"}, "EC": {"crv", "x", "y"}, "OKP": {"crv", "x"}}[kty]
+	out := map[string]json.RawMessage{}
+	for _, name := range append([]string{"kty", "kid", "alg", "use", "key_ops"}, keep...) {
+		if v, ok := members[name]; ok {
+			out[name] = v
+		}
+	}
+	b, _ := json.Marshal(out)
+	return b
 }

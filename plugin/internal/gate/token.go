@@ -2,6 +2,7 @@ package gate
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
@@ -63,7 +64,7 @@ func parseJWS(token string) (*jws, error) {
 		return nil, ErrClaimsMalformed
 	}
 	alg := t.header.Get("alg")
-	if alg.Type != gjson.String {
+	if alg.Type != gjson.String || alg.Str == "" {
 		return nil, ErrTokenMalformed
 	}
 	t.alg = alg.Str
@@ -81,11 +82,13 @@ func parseJWS(token string) (*jws, error) {
 	return t, nil
 }
 
-// object parses a JSON object strictly: valid JSON, an object at the top, and
-// no member name twice (parsers disagree on duplicates, which is an attack
-// surface; RFC 7515 §4 and RFC 7519 §4 require rejecting them).
+// object parses a JSON object strictly: UTF-8 only (RFC 8725 §3.7), nested
+// at most jwk.MaxDepth levels (deeper JSON would exhaust a Wasm engine's
+// stack in gjson's recursive validator), valid JSON, an object at the top,
+// and no member name twice (parsers disagree on duplicates, which is an
+// attack surface; RFC 7515 §4 and RFC 7519 §4 require rejecting them).
 func object(b []byte) (gjson.Result, error) {
-	if !gjson.ValidBytes(b) {
+	if !utf8.Valid(b) || jwk.TooDeep(b, jwk.MaxDepth) || !gjson.ValidBytes(b) {
 		return gjson.Result{}, ErrTokenMalformed
 	}
 	r := gjson.ParseBytes(b)
