@@ -76,6 +76,18 @@ func (r *reader) bytes(n uint32) []byte {
 	return v
 }
 
+// count reads a vector length. Every entry takes at least one byte, so a
+// count larger than what is left is malformed, and loops over it are bounded
+// by the input's size.
+func (r *reader) count() uint32 {
+	n := r.u32()
+	if uint64(n) > uint64(len(r.b)) {
+		r.err = ErrMalformed
+		return 0
+	}
+	return n
+}
+
 func (r *reader) name() string { return string(r.bytes(r.u32())) }
 
 func (r *reader) types() string {
@@ -124,14 +136,14 @@ func Parse(wasm []byte) (*Module, error) {
 		sec := &reader{b: r.bytes(r.u32())}
 		switch id {
 		case 1: // type
-			for range sec.u32() {
+			for range sec.count() {
 				if sec.byte() != 0x60 {
 					return nil, ErrMalformed
 				}
 				sigs = append(sigs, Func{Params: sec.types(), Results: sec.types()})
 			}
 		case 2: // import
-			for range sec.u32() {
+			for range sec.count() {
 				mod, name := sec.name(), sec.name()
 				switch sec.byte() {
 				case 0: // function
@@ -157,11 +169,11 @@ func Parse(wasm []byte) (*Module, error) {
 				}
 			}
 		case 3: // function
-			for range sec.u32() {
+			for range sec.count() {
 				funcTypes = append(funcTypes, sec.u32())
 			}
 		case 7: // export
-			for range sec.u32() {
+			for range sec.count() {
 				e := struct {
 					name  string
 					kind  byte

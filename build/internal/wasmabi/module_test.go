@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // tinyModule is a hand-assembled module: type 0 = (i32 i32) -> i32, type 1 =
@@ -106,4 +107,22 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = Parse(b) // must not panic or hang
 	})
+}
+
+// TestParseBoundsVectorCounts: a section claiming billions of entries after
+// the reader has failed must end at once, not loop.
+func TestParseBoundsVectorCounts(t *testing.T) {
+	done := make(chan error, 1)
+	go func() {
+		_, err := Parse([]byte("\x00asm\x01\x00\x00\x00\a\n\xb4\xb4\xb4\xb4000000"))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a malformed export section was accepted")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Parse did not return")
+	}
 }

@@ -83,6 +83,11 @@ func Compile(config []byte) (*Gate, []string, error) {
 	if len(strings.TrimSpace(string(config))) == 0 {
 		return nil, nil, errors.New("configuration is empty: want a JSON object with \"providers\"")
 	}
+	if jwk.TooDeep(config, jwk.MaxDepth) {
+		// Checked first: gjson's validator recurses, and a deep enough
+		// document would exhaust the Wasm engine's stack.
+		return nil, nil, errors.New("configuration nests arrays and objects more than " + strconv.Itoa(jwk.MaxDepth) + " levels deep")
+	}
 	if !gjson.ValidBytes(config) {
 		return nil, nil, errors.New("configuration is not valid JSON")
 	}

@@ -211,10 +211,16 @@ func (g *Gate) verify(token string, src source, provs []*provider, now float64) 
 	// that a stream of tokens on a route that also takes a passphrase never
 	// costs a passphrase hash each.
 	if len(passphrases) > 0 && (len(jwts) == 0 || !jwsShaped(token)) {
+		busy := false
 		for _, p := range passphrases {
-			if p.passphrase.check(token) {
+			ok, b := p.passphrase.check(token, now)
+			if ok {
 				return verified{provider: p}
 			}
+			busy = busy || b
+		}
+		if busy {
+			return verified{err: ErrPassphraseBusy}
 		}
 		return verified{err: ErrPassphraseInvalid}
 	}

@@ -28,6 +28,7 @@ var (
 	ErrSubjectNotAccepted  = errors.New("subject not accepted")
 	ErrClaimNotAccepted    = errors.New("a required claim is missing or has another value")
 	ErrPassphraseInvalid   = errors.New("passphrase not accepted")
+	ErrPassphraseBusy      = errors.New("too many passphrase checks at once; retry later")
 	ErrScopeMissing        = errors.New("the token lacks a required scope")
 	ErrNoRule              = errors.New("no rule allows this request")
 	ErrKeysUnavailable     = errors.New("signing keys for this issuer are not available yet; retry later")
@@ -57,6 +58,7 @@ var codes = map[error]string{
 	ErrSubjectNotAccepted:  "subject_not_accepted",
 	ErrClaimNotAccepted:    "claim_not_accepted",
 	ErrPassphraseInvalid:   "passphrase_invalid",
+	ErrPassphraseBusy:      "passphrase_busy",
 	ErrScopeMissing:        "scope_missing",
 	ErrNoRule:              "no_rule",
 	ErrKeysUnavailable:     "keys_unavailable",
@@ -76,7 +78,7 @@ var allErrors = []error{ErrTokenMissing, ErrRequestMalformed, ErrTokenMultiple, 
 	ErrTokenEncrypted, ErrHeaderUnsupported, ErrAlgorithmNotAllowed, ErrIssuerNotAccepted, ErrUnknownKey,
 	ErrSignatureInvalid, ErrClaimsMalformed, ErrTokenExpired, ErrExpirationMissing, ErrTokenNotYetValid,
 	ErrTokenUsedBeforeIAT, ErrLifetimeTooLong, ErrAudienceNotAccepted, ErrTypeNotAccepted, ErrSubjectNotAccepted,
-	ErrClaimNotAccepted, ErrPassphraseInvalid, ErrScopeMissing, ErrNoRule, ErrKeysUnavailable}
+	ErrClaimNotAccepted, ErrPassphraseInvalid, ErrPassphraseBusy, ErrScopeMissing, ErrNoRule, ErrKeysUnavailable}
 
 // kind is how a sentinel error is answered.
 type kind uint8
@@ -114,6 +116,7 @@ var answers = map[error]kind{
 	ErrSubjectNotAccepted:  kindToken,
 	ErrClaimNotAccepted:    kindToken,
 	ErrPassphraseInvalid:   kindToken,
+	ErrPassphraseBusy:      kindUnavailable,
 	ErrScopeMissing:        kindScope,
 	ErrNoRule:              kindForbidden,
 	ErrKeysUnavailable:     kindUnavailable,

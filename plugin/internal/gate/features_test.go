@@ -3,6 +3,8 @@ package gate
 import (
 	"crypto"
 	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -33,7 +35,7 @@ func TestEveryAlgorithm(t *testing.T) {
 		set := strings.Replace(string(f.corp.JWKS()), `"alg":"EdDSA",`, "", 1)
 		g := compile(t, `{"providers":{"corp":{"issuer":"`+corpURL+`","jwks":`+set+`}}}`)
 		exp := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
-		tok := raw(t, "EdDSA-1", `{"alg":"Ed25519","kid":"EdDSA-1"}`, `{"iss":"`+corpURL+`","exp":`+exp+`}`)
+		tok := raw(t, "EdDSA-1", `{"alg":"Ed25519","kid":"EdDSA-1"}`, `{"iss":"`+corpURL+`","aud":"`+aud+`","exp":`+exp+`}`)
 		if d := g.Decide(get("/", bearer(tok)...), now()); !d.Allow {
 			t.Fatalf("refused: %s", d.Reason)
 		}
@@ -482,10 +484,79 @@ func TestKidlessTokensTryABoundedNumberOfKeys(t *testing.T) {
 	}
 	g := compile(t, `{"providers":{"corp":{"issuer":"`+corpURL+`","jwks":{"keys":[`+strings.Join(keys, ",")+`]}}}}`)
 	exp := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
-	tok, _ := signer.SignRaw([]byte(`{"alg":"ES256"}`), []byte(`{"iss":"`+corpURL+`","exp":`+exp+`}`))
+	tok, _ := signer.SignRaw([]byte(`{"alg":"ES256"}`), []byte(`{"iss":"`+corpURL+`","aud":"`+aud+`","exp":`+exp+`}`))
 	// The signing key is the ninth fitting key: beyond the bound.
 	if d := g.Decide(get("/", bearer(tok)...), now()); d.Allow || d.Reason != ErrSignatureInvalid.Error() {
 		t.Fatalf("%+v", d)
 	}
 	_ = f
+}
+
+func TestPassphraseHashBudget(t *testing.T) {
+	salt := []byte("0123456789abcdef")
+	key, _ := pbkdf2.Key(sha256.New, "correct horse battery staple", salt, 1000, 32)
+	enc := base64.RawStdEncoding.EncodeToString
+	g := compile(t, `{"providers":{"batch":{"type":"passphrase","hashed_passphrase":"pbkdf2-sha256$1000$`+enc(salt)+`$`+enc(key)+`"}}}`)
+	t0 := time.Now()
+	ask := func(value string, at time.Time) Decision {
+		return g.Decide(get("/", "authorization", "Bearer "+value), at)
+	}
+	if d := ask("correct horse battery staple", t0); !d.Allow {
+		t.Fatalf("right value: %+v", d)
+	}
+	// A burst of distinct wrong values spends the budget...
+	busy := 0
+	for i := 0; i < 3*hashBurst; i++ {
+		d := ask("wrong "+strconv.Itoa(i), t0)
+		switch {
+		case d.Status == 503 && d.Reason == ErrPassphraseBusy.Error():
+			busy++
+		case d.Status != 401:
+			t.Fatalf("wrong value %d: %+v", i, d)
+		}
+	}
+	if busy < hashBurst {
+		t.Fatalf("%d of %d wrong values were hashed; the budget is %d", 3*hashBurst-busy, 3*hashBurst, hashBurst)
+	}
+	// ...but the known right value and known wrong values cost nothing.
+	if d := ask("correct horse battery staple", t0); !d.Allow {
+		t.Fatalf("the right value was delayed by the flood: %+v", d)
+	}
+	if d := ask("wrong 0", t0); d.Status != 401 {
+		t.Fatalf("a known wrong value: %+v", d)
+	}
+	// The budget refills with time.
+	if d := ask("one more wrong value", t0.Add(2*time.Second)); d.Status != 401 {
+		t.Fatalf("after the refill: %+v", d)
+	}
+}
+
+func TestPSSSaltLengthIsTheHashSize(t *testing.T) {
+	f := fx(t)
+	g := compile(t, standardConfig(t))
+	k := f.corp.Key("PS256-1")
+	exp := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
+	input := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"PS256","kid":"PS256-1"}`)) + "." +
+		base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"`+corpURL+`","aud":"`+aud+`","exp":`+exp+`}`))
+	digest := sha256.Sum256([]byte(input))
+	for _, tc := range []struct {
+		salt  int
+		allow bool
+	}{{32, true}, {0, false}, {20, false}} {
+		sig, err := rsa.SignPSS(rand.Reader, k.Private.(*rsa.PrivateKey), crypto.SHA256, digest[:], &rsa.PSSOptions{SaltLength: tc.salt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := g.Decide(get("/models", bearer(input+"."+base64.RawURLEncoding.EncodeToString(sig))...), now())
+		if d.Allow != tc.allow {
+			t.Errorf("salt length %d: allowed = %v (%s)", tc.salt, d.Allow, d.Reason)
+		}
+	}
+}
+
+func TestDeepConfigurationIsRefusedBeforeParsing(t *testing.T) {
+	deep := `{"providers":{"a":{"issuer":"x","claims":[{"claim":"c","equals":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}]}}}`
+	if _, _, err := Compile([]byte(deep)); err == nil || !strings.Contains(err.Error(), "levels deep") {
+		t.Fatalf("err = %v", err)
+	}
 }

@@ -24,14 +24,21 @@ var algorithms = map[string]algorithm{
 	"RS256":   {jwt.SigningMethodRS256, "RSA", ""},
 	"RS384":   {jwt.SigningMethodRS384, "RSA", ""},
 	"RS512":   {jwt.SigningMethodRS512, "RSA", ""},
-	"PS256":   {jwt.SigningMethodPS256, "RSA", ""},
-	"PS384":   {jwt.SigningMethodPS384, "RSA", ""},
-	"PS512":   {jwt.SigningMethodPS512, "RSA", ""},
+	"PS256":   {pss(jwt.SigningMethodPS256), "RSA", ""},
+	"PS384":   {pss(jwt.SigningMethodPS384), "RSA", ""},
+	"PS512":   {pss(jwt.SigningMethodPS512), "RSA", ""},
 	"ES256":   {jwt.SigningMethodES256, "EC", "P-256"},
 	"ES384":   {jwt.SigningMethodES384, "EC", "P-384"},
 	"ES512":   {jwt.SigningMethodES512, "EC", "P-521"},
 	"EdDSA":   {jwt.SigningMethodEdDSA, "OKP", "Ed25519"},
 	"Ed25519": {jwt.SigningMethodEdDSA, "OKP", "Ed25519"}, // RFC 9864's fully-specified name
+}
+
+// pss is m with the salt length RFC 7518 §3.5 fixes (the hash's size);
+// golang-jwt's stock methods accept any salt length.
+func pss(m *jwt.SigningMethodRSAPSS) *jwt.SigningMethodRSAPSS {
+	return &jwt.SigningMethodRSAPSS{SigningMethodRSA: m.SigningMethodRSA,
+		Options: &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}}
 }
 
 // allAlgorithms is the default allow-list, in a stable order for docs and

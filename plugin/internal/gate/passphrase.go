@@ -24,10 +24,15 @@ type passphrase struct {
 	salt, hash []byte
 	bcrypt     []byte // a bcrypt hash ($2a$, $2b$ or $2y$), or nil
 
-	seen map[[32]byte]bool // presented value digest → accepted
+	seen map[[32]byte]bool // presented value digest → accepted (wrong values only)
+
+	accepted       bool
+	acceptedDigest [32]byte // the value found right, never forgotten
+
+	tokens, last float64 // the hash budget (spend)
 }
 
-// maxSeen bounds the memory of remembered outcomes; when full it is cleared.
+// maxSeen bounds the memory of wrong values; when full it is cleared.
 const maxSeen = 256
 
 const pbkdf2Format = "pbkdf2-sha256$<iterations>$<salt, unpadded base64>$<32-byte hash, unpadded base64> or a bcrypt hash ($2b$...)"
@@ -83,16 +88,32 @@ func (c *compiler) passphrase(path string, v gjson.Result) *passphrase {
 	return pp
 }
 
-// check reports whether presented is the passphrase.
-func (pp *passphrase) check(presented string) bool {
+// hashBudget bounds the passphrase hashes one VM computes: hashesPerSecond
+// on average, in bursts of up to hashBurst. Hashing is slow by design, so a
+// client sending many distinct wrong values could otherwise occupy the
+// proxy's worker; past the budget such values get 503 and Retry-After,
+// while a value whose outcome is known costs nothing and is never delayed.
+const (
+	hashesPerSecond = 5
+	hashBurst       = 10
+)
+
+// check reports whether presented is the passphrase at time now (seconds).
+// busy reports that the value would need a hash and the budget is spent.
+func (pp *passphrase) check(presented string, now float64) (ok, busy bool) {
 	digest := sha256.Sum256([]byte(presented))
 	if pp.plain != nil {
-		return subtle.ConstantTimeCompare(digest[:], pp.plain) == 1
+		return subtle.ConstantTimeCompare(digest[:], pp.plain) == 1, false
+	}
+	if pp.accepted && digest == pp.acceptedDigest {
+		return true, false
 	}
 	if ok, seen := pp.seen[digest]; seen {
-		return ok
+		return ok, false
 	}
-	var ok bool
+	if !pp.spend(now) {
+		return false, true
+	}
 	if pp.bcrypt != nil {
 		// bcrypt only looks at the first 72 bytes; longer values are refused
 		// rather than truncated.
@@ -101,9 +122,30 @@ func (pp *passphrase) check(presented string) bool {
 		key, err := pbkdf2.Key(sha256.New, presented, pp.salt, pp.iterations, len(pp.hash))
 		ok = err == nil && subtle.ConstantTimeCompare(key, pp.hash) == 1
 	}
+	if ok {
+		// The right value is remembered apart from the wrong ones, so a
+		// flood of wrong values can never make it cost a hash again.
+		pp.accepted, pp.acceptedDigest = true, digest
+		return true, false
+	}
 	if len(pp.seen) >= maxSeen {
 		clear(pp.seen)
 	}
-	pp.seen[digest] = ok
-	return ok
+	pp.seen[digest] = false
+	return false, false
+}
+
+// spend takes one hash from the budget.
+func (pp *passphrase) spend(now float64) bool {
+	if pp.last == 0 {
+		pp.tokens = hashBurst
+	} else if elapsed := now - pp.last; elapsed > 0 {
+		pp.tokens = min(hashBurst, pp.tokens+elapsed*hashesPerSecond)
+	}
+	pp.last = now
+	if pp.tokens < 1 {
+		return false
+	}
+	pp.tokens--
+	return true
 }
