@@ -81,9 +81,10 @@ bench-short: wasm envoy ## CI benchmark (~1 min): fails if a ratio falls below h
 	$(GO) run ./build/cmd/benchrun -short -envoy $(ENVOY) -wasm $(WASM) -out $(OUT)/bench
 
 fuzz: ## run every fuzz target for FUZZTIME each, one at a time (seeds in testdata/fuzz/<Target>)
-	@set -e; for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -parallel 1 $$pkg; \
+	@set -e; for file in $$(git grep -l '^func Fuzz' -- '*_test.go'); do \
+	  for f in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+	    echo "== ./$$(dirname $$file) $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -parallel 1 ./$$(dirname $$file); \
 	  done; done
 
 SOAK_REQUESTS ?= 1000000
