@@ -86,7 +86,7 @@ func (s *stream) OnHttpRequestHeaders(int, bool) types.Action {
 			}
 		}
 	}
-	start := time.Now()
+	start := proxywasm.GetCurrentTime()
 	d := s.plugin.gate.Decide(&gate.Request{Headers: headers}, start)
 	s.plugin.metrics.count(&d, start)
 	if d.DryRun {
@@ -194,7 +194,7 @@ func (m *metrics) count(d *gate.Decision, start time.Time) {
 	if d.Cached {
 		m.cacheHits.inc()
 	} else if d.Provider != "" || !d.Allow {
-		m.decisionMicros.record(uint64(time.Since(start) / time.Microsecond))
+		m.decisionMicros.record(uint64(proxywasm.GetCurrentTime().Sub(start) / time.Microsecond))
 	}
 	switch {
 	case d.DryRun:

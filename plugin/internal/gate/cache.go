@@ -17,7 +17,8 @@ type entry struct {
 	token      string
 	provider   *provider
 	claims     gjson.Result
-	exp        float64 // 0: the token has no exp
+	times      times       // read once, checked on every hit
+	headers    [][2]string // the upstream headers the token sets, rendered once
 	prev, next *entry
 }
 
@@ -40,7 +41,7 @@ func (c *cache) get(token string) *entry {
 	return e
 }
 
-func (c *cache) put(token string, p *provider, claims gjson.Result, exp float64) {
+func (c *cache) put(token string, p *provider, claims gjson.Result, t times, headers [][2]string) {
 	if c.max == 0 {
 		return
 	}
@@ -50,7 +51,7 @@ func (c *cache) put(token string, p *provider, claims gjson.Result, exp float64)
 	for len(c.entries) >= c.max {
 		c.remove(c.head.prev)
 	}
-	e := &entry{token: token, provider: p, claims: claims, exp: exp}
+	e := &entry{token: token, provider: p, claims: claims, times: t, headers: headers}
 	c.entries[token] = e
 	c.pushFront(e)
 }

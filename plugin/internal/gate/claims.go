@@ -71,43 +71,63 @@ func (p *provider) checkAudience(aud gjson.Result) error {
 	return ErrAudienceNotAccepted
 }
 
+// times are a token's time claims, read once.
+type times struct {
+	exp, nbf, iat          float64
+	hasExp, hasNbf, hasIat bool
+}
+
+// readTimes reads exp, nbf and iat as RFC 7519 NumericDates.
+func readTimes(claims gjson.Result) (t times, err error) {
+	if t.exp, t.hasExp, err = numericDate(claims.Get("exp")); err != nil {
+		return t, err
+	}
+	if t.nbf, t.hasNbf, err = numericDate(claims.Get("nbf")); err != nil {
+		return t, err
+	}
+	t.iat, t.hasIat, err = numericDate(claims.Get("iat"))
+	return t, err
+}
+
 // checkTime applies exp, nbf, iat and the lifetime limit at now (seconds),
 // with the provider's clock skew. It runs on every request, cached or not.
-func (p *provider) checkTime(claims gjson.Result, now float64) (exp float64, err error) {
-	exp, hasExp, err := numericDate(claims.Get("exp"))
-	if err != nil {
-		return 0, err
+func (p *provider) checkTime(t times, now float64) error {
+	if t.hasExp && now >= t.exp+p.skew {
+		return ErrTokenExpired
 	}
-	if hasExp && now >= exp+p.skew {
-		return 0, ErrTokenExpired
+	if !t.hasExp && (p.requireExp || p.maxLife > 0) {
+		return ErrExpirationMissing
 	}
-	if !hasExp && (p.requireExp || p.maxLife > 0) {
-		return 0, ErrExpirationMissing
+	if t.hasNbf && now+p.skew < t.nbf {
+		return ErrTokenNotYetValid
 	}
-	nbf, hasNbf, err := numericDate(claims.Get("nbf"))
-	if err != nil {
-		return 0, err
-	}
-	if hasNbf && now+p.skew < nbf {
-		return 0, ErrTokenNotYetValid
-	}
-	iat, hasIat, err := numericDate(claims.Get("iat"))
-	if err != nil {
-		return 0, err
-	}
-	if hasIat && iat > now+p.skew {
-		return 0, ErrTokenUsedBeforeIAT
+	if t.hasIat && t.iat > now+p.skew {
+		return ErrTokenUsedBeforeIAT
 	}
 	if p.maxLife > 0 {
 		start := now
-		if hasIat {
-			start = iat
+		if t.hasIat {
+			start = t.iat
 		}
-		if exp-start > p.maxLife+p.skew {
-			return 0, ErrLifetimeTooLong
+		if t.exp-start > p.maxLife+p.skew {
+			return ErrLifetimeTooLong
 		}
 	}
-	return exp, nil
+	return nil
+}
+
+// outputs renders the headers a verified token sets upstream.
+func (p *provider) outputs(claims gjson.Result, payload string) [][2]string {
+	var out [][2]string
+	for _, h := range p.toHeaders {
+		if value, ok := headerValue(claims.Get(h.claim)); ok {
+			out = append(out, [2]string{h.header, value})
+		}
+	}
+	if p.payloadHdr != "" {
+		out = append(out, [2]string{p.payloadHdr, payload})
+	}
+	return out
 }
 
 // numericDate reads an RFC 7519 NumericDate: a JSON number, finite.

@@ -118,14 +118,7 @@ func (g *Gate) check(r *rule, req *request, now time.Time) Decision {
 	if !p.forward {
 		strip(&allow, req, src)
 	}
-	for _, h := range p.toHeaders {
-		if value, ok := headerValue(v.claims.Get(h.claim)); ok {
-			allow.SetHeaders = append(allow.SetHeaders, [2]string{h.header, value})
-		}
-	}
-	if p.payloadHdr != "" && v.payload != "" {
-		allow.SetHeaders = append(allow.SetHeaders, [2]string{p.payloadHdr, v.payload})
-	}
+	allow.SetHeaders = append(allow.SetHeaders, v.headers...)
 	return allow
 }
 
@@ -187,7 +180,7 @@ func ambiguous(path string) bool {
 type verified struct {
 	provider   *provider
 	claims     gjson.Result
-	payload    string // base64url payload, for payload_header
+	headers    [][2]string // upstream headers from claim_to_headers and payload_header
 	cached     bool
 	unknownKID bool
 	kid        string
@@ -228,11 +221,11 @@ func (g *Gate) verify(token string, src source, provs []*provider, now float64) 
 		return verified{err: ErrTokenMissing}
 	}
 	if e := g.cache.get(token); e != nil && containsProvider(jwts, e.provider) {
-		if _, err := e.provider.checkTime(e.claims, now); err != nil {
+		if err := e.provider.checkTime(e.times, now); err != nil {
 			g.cache.remove(e)
 			return verified{err: err}
 		}
-		return verified{provider: e.provider, claims: e.claims, payload: payloadOf(token), cached: true}
+		return verified{provider: e.provider, claims: e.claims, headers: e.headers, cached: true}
 	}
 	t, err := parseJWS(token)
 	if err != nil {
@@ -261,13 +254,16 @@ func (g *Gate) verify(token string, src source, provs []*provider, now float64) 
 		if err == nil {
 			err = p.checkStatic(t)
 		}
-		var exp float64
+		var tt times
 		if err == nil {
-			exp, err = p.checkTime(t.claims, now)
+			if tt, err = readTimes(t.claims); err == nil {
+				err = p.checkTime(tt, now)
+			}
 		}
 		if err == nil {
-			g.cache.put(token, p, t.claims, exp)
-			return verified{provider: p, claims: t.claims, payload: t.payloadB64}
+			headers := p.outputs(t.claims, t.payloadB64)
+			g.cache.put(token, p, t.claims, tt, headers)
+			return verified{provider: p, claims: t.claims, headers: headers}
 		}
 		if err == ErrKeysUnavailable {
 			unavailable = true
@@ -305,12 +301,6 @@ func containsProvider(list []*provider, p *provider) bool {
 		}
 	}
 	return false
-}
-
-func payloadOf(token string) string {
-	_, rest, _ := strings.Cut(token, ".")
-	payload, _, _ := strings.Cut(rest, ".")
-	return payload
 }
 
 // jwsShaped reports whether s has the compact JWS shape: three base64url

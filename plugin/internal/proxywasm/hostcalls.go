@@ -3,6 +3,7 @@
 package proxywasm
 
 import (
+	"time"
 	"unsafe"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
@@ -233,4 +234,15 @@ func ResumeHTTPRequest() error {
 // stream paused while its plugin context waited for an HTTP call.
 func SetEffectiveContext(contextID uint32) error {
 	return statusError(hostSetEffectiveContext(contextID))
+}
+
+// GetCurrentTime returns the proxy's wall clock with one host call (Go's
+// time.Now costs two WASI calls, the wall and the monotonic clock). It falls
+// back to time.Now if the host does not answer.
+func GetCurrentTime() time.Time {
+	var nanos uint64
+	if hostGetCurrentTimeNanoseconds(&nanos) != uint32(abi.StatusOK) {
+		return time.Now()
+	}
+	return time.Unix(0, int64(nanos))
 }

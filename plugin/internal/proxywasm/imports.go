@@ -65,3 +65,6 @@ func hostSetEffectiveContext(contextID uint32) uint32
 
 //go:wasmimport env proxy_continue_stream
 func hostContinueStream(streamType uint32) uint32
+
+//go:wasmimport env proxy_get_current_time_nanoseconds
+func hostGetCurrentTimeNanoseconds(nanos *uint64) uint32
