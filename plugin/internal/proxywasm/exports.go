@@ -92,22 +92,12 @@ func proxyOnRequestHeaders(contextID, numHeaders uint32, endOfStream bool) (acti
 	return uint32(hc.OnHttpRequestHeaders(int(numHeaders), endOfStream))
 }
 
-//go:wasmexport proxy_on_done
-func proxyOnDone(contextID uint32) (done bool) {
-	enter()
-	done = true
-	defer recoverBool("proxy_on_done", &done)
-	vmState.active = contextID
-	if p, ok := vmState.plugins[contextID]; ok {
-		return p.OnPluginDone()
-	}
-	return true
-}
-
-// proxy_on_response_headers and proxy_on_log are deliberately not exported:
-// the host skips callbacks a module does not export, and every call into a
-// stock-Go module costs microseconds of runtime entry. A stream's
-// OnHttpStreamDone runs from proxy_on_delete instead.
+// proxy_on_response_headers, proxy_on_log and proxy_on_done are deliberately
+// not exported: the host skips callbacks a module does not export, and every
+// call into a stock-Go module costs microseconds of runtime entry. A stream's
+// OnHttpStreamDone runs from proxy_on_delete instead, and without
+// proxy_on_done a root context is done at once, which is what a plugin
+// without pending work answers anyway (OnPluginDone is not called).
 
 //go:wasmexport proxy_on_delete
 func proxyOnDelete(contextID uint32) {
