@@ -17,7 +17,7 @@ FUZZTIME     ?= 60s
 WASM_LDFLAGS := -w -X main.version=$(VERSION)
 export GOFLAGS := -buildvcs=false
 
-.PHONY: help wasm test unit e2e race envoy demo check fmt vet tidy abi bench bench-short fuzz soak oci clean
+.PHONY: help wasm test unit e2e race envoy demo check fmt vet tidy abi bench bench-short fuzz soak oci repro clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -67,6 +67,15 @@ vet:
 tidy:
 	$(GO) mod tidy
 	@git diff --exit-code go.mod go.sum || (echo "go mod tidy changed go.mod/go.sum"; exit 1)
+
+repro: wasm ## rebuild the module from a clean copy of HEAD with an empty build cache; fail unless the bytes are equal
+	@set -e; tmp=$$(mktemp -d); trap 'chmod -R u+w $$tmp; rm -rf $$tmp' EXIT; \
+	git archive HEAD | tar -x -C $$tmp; \
+	(cd $$tmp && GOCACHE=$$tmp/.gocache GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath \
+	  -ldflags='$(WASM_LDFLAGS)' -o $$tmp/tokengate.wasm ./plugin); \
+	a=$$(sha256sum < $(WASM) | cut -d' ' -f1); b=$$(sha256sum < $$tmp/tokengate.wasm | cut -d' ' -f1); \
+	if [ "$$a" != "$$b" ]; then echo "$(WASM) is not reproducible: $$a here, $$b from a clean copy"; exit 1; fi; \
+	echo "$(WASM) is reproducible: sha256 $$a"
 
 abi: wasm ## check the module's imports against Envoy's host functions
 	$(GO) run ./build/cmd/abicheck $(WASM)
