@@ -78,7 +78,7 @@ func parseKey(v gjson.Result) (*Key, error) {
 	if !v.IsObject() {
 		return nil, errors.New("not a JSON object")
 	}
-	if name, dup := duplicate(v); dup {
+	if name, dup := DuplicateMember(v); dup {
 		// RFC 7517 §4: parsers disagree on which duplicate wins, so a key
 		// with one means different keys to different readers.
 		return nil, errors.New("member " + strconv.Quote(name) + " appears twice")
@@ -341,9 +341,12 @@ func (s *Set) HasKid(kid string) bool {
 	return false
 }
 
-// duplicate returns the first member name that appears twice in object v.
-func duplicate(v gjson.Result) (name string, found bool) {
-	var names []string
+// DuplicateMember returns the first member name that appears twice in
+// object v. Parsers disagree on which copy wins (RFC 7515 §4, RFC 7517 §4,
+// RFC 7519 §4), so the verifier refuses such objects in keys and tokens.
+func DuplicateMember(v gjson.Result) (name string, found bool) {
+	var buf [32]string // most objects have fewer members: no allocation
+	names := buf[:0]
 	v.ForEach(func(k, _ gjson.Result) bool {
 		for _, n := range names {
 			if n == k.Str {

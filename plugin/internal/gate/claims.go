@@ -2,6 +2,7 @@ package gate
 
 import (
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -24,7 +25,7 @@ func (p *provider) checkStatic(t *jws) error {
 	}
 	if len(p.subjects) > 0 {
 		sub := t.claims.Get("sub")
-		if sub.Type != gjson.String || !contains(p.subjects, sub.Str) {
+		if sub.Type != gjson.String || !slices.Contains(p.subjects, sub.Str) {
 			return ErrSubjectNotAccepted
 		}
 	}
@@ -51,7 +52,7 @@ func typeAccepted(accepted []string, typ string) bool {
 func (p *provider) checkAudience(aud gjson.Result) error {
 	switch {
 	case aud.Type == gjson.String:
-		if contains(p.audiences, aud.Str) {
+		if slices.Contains(p.audiences, aud.Str) {
 			return nil
 		}
 	case aud.IsArray():
@@ -60,7 +61,7 @@ func (p *provider) checkAudience(aud gjson.Result) error {
 			if a.Type != gjson.String {
 				return ErrClaimsMalformed
 			}
-			ok = ok || contains(p.audiences, a.Str)
+			ok = ok || slices.Contains(p.audiences, a.Str)
 		}
 		if ok {
 			return nil
@@ -248,15 +249,6 @@ func compact(s string) string {
 		}
 	}
 	return b.String()
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
 
 // headerValue renders a claim for an upstream header: strings as they are,

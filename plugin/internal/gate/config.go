@@ -3,6 +3,7 @@ package gate
 import (
 	"errors"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -232,10 +233,12 @@ func (c *compiler) gate(root gjson.Result) *Gate {
 	sort.Slice(g.providers, func(i, j int) bool { return g.providers[i].name < g.providers[j].name })
 	for _, p := range g.providers {
 		for _, h := range p.toHeaders {
-			g.outputs = appendUnique(g.outputs, h.header)
+			if !slices.Contains(g.outputs, h.header) {
+				g.outputs = append(g.outputs, h.header)
+			}
 		}
-		if p.payloadHdr != "" {
-			g.outputs = appendUnique(g.outputs, p.payloadHdr)
+		if p.payloadHdr != "" && !slices.Contains(g.outputs, p.payloadHdr) {
+			g.outputs = append(g.outputs, p.payloadHdr)
 		}
 	}
 	if rules := root.Get("rules"); rules.Exists() {
@@ -250,21 +253,12 @@ func (c *compiler) gate(root gjson.Result) *Gate {
 			}
 		}
 	} else {
-		g.anyRule = &rule{requires: true, providers: g.providers}
+		g.anyRule = &rule{requires: true, providers: g.providers, sources: ruleSources(g.providers)}
 	}
 	if c.err != nil {
 		return nil
 	}
 	return g
-}
-
-func appendUnique(list []string, s string) []string {
-	for _, e := range list {
-		if e == s {
-			return list
-		}
-	}
-	return append(list, s)
 }
 
 // quotable reports whether s can appear inside a quoted-string of a

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -88,7 +89,7 @@ func (g *Gate) check(r *rule, req *request, now time.Time) Decision {
 	if r.preflight && req.method == "OPTIONS" && req.has("origin") && req.has("access-control-request-method") {
 		return allow
 	}
-	token, src, err := extract(req, r.providers)
+	token, src, err := extract(req, r.sources)
 	if err != nil {
 		return g.deny(err, "")
 	}
@@ -220,7 +221,7 @@ func (g *Gate) verify(token string, src source, provs []*provider, now float64) 
 	if len(jwts) == 0 {
 		return verified{err: ErrTokenMissing}
 	}
-	if e := g.cache.get(token); e != nil && containsProvider(jwts, e.provider) {
+	if e := g.cache.get(token); e != nil && slices.Contains(jwts, e.provider) {
 		if err := e.provider.checkTime(e.times, now); err != nil {
 			g.cache.remove(e)
 			return verified{err: err}
@@ -288,15 +289,6 @@ func (g *Gate) verify(token string, src source, provs []*provider, now float64) 
 func (p *provider) reads(s source) bool {
 	for _, o := range p.sources {
 		if o == s {
-			return true
-		}
-	}
-	return false
-}
-
-func containsProvider(list []*provider, p *provider) bool {
-	for _, e := range list {
-		if e == p {
 			return true
 		}
 	}

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,7 +101,7 @@ func TestDecideRemovesTheTokenUnlessForwarded(t *testing.T) {
 		if !d.Allow || d.Provider != "corp" {
 			t.Fatalf("forward=%v: %+v", forward, d)
 		}
-		removed := contains(d.RemoveHeaders, "authorization")
+		removed := slices.Contains(d.RemoveHeaders, "authorization")
 		if removed == forward {
 			t.Errorf("forward=%v: RemoveHeaders = %q", forward, d.RemoveHeaders)
 		}

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -57,36 +58,39 @@ func (c *compiler) sources(path string, v gjson.Result) []source {
 	return out
 }
 
-// extract finds the token for a rule whose providers are provs. It returns
-// "" when no source holds one. Two different tokens are an error (RFC 6750
-// §2: a client uses one method).
-func extract(req *request, provs []*provider) (string, source, error) {
+// ruleSources lists, once per configuration, the distinct places a rule's
+// providers read tokens from, in provider order.
+func ruleSources(provs []*provider) []source {
+	var out []source
+	for _, p := range provs {
+		for _, s := range p.sources {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// extract finds the token in the sources of a rule. It returns "" when no
+// source holds one. Two different tokens are an error (RFC 6750 §2: a
+// client uses one method).
+func extract(req *request, sources []source) (string, source, error) {
 	var (
 		token string
 		found source
 	)
-	seen := make([]source, 0, 4)
-	for _, p := range provs {
-		for _, s := range p.sources {
-			dup := false
-			for _, o := range seen {
-				dup = dup || o == s
-			}
-			if dup {
-				continue
-			}
-			seen = append(seen, s)
-			t, err := s.lookup(req)
-			if err != nil {
-				return "", source{}, err
-			}
-			switch {
-			case t == "":
-			case token == "":
-				token, found = t, s
-			case t != token:
-				return "", source{}, ErrTokenMultiple
-			}
+	for _, s := range sources {
+		t, err := s.lookup(req)
+		if err != nil {
+			return "", source{}, err
+		}
+		switch {
+		case t == "":
+		case token == "":
+			token, found = t, s
+		case t != token:
+			return "", source{}, ErrTokenMultiple
 		}
 	}
 	return token, found, nil

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -147,13 +148,13 @@ func TestTokenSources(t *testing.T) {
 	})
 	t.Run("a cookie is removed and the others kept", func(t *testing.T) {
 		d := g.Decide(get("/m", "cookie", "theme=dark; session="+tok+"; lang=en"), now())
-		if !d.Allow || !contains(d.RemoveHeaders, "cookie") || len(d.SetHeaders) != 1 || d.SetHeaders[0] != [2]string{"cookie", "theme=dark; lang=en"} {
+		if !d.Allow || !slices.Contains(d.RemoveHeaders, "cookie") || len(d.SetHeaders) != 1 || d.SetHeaders[0] != [2]string{"cookie", "theme=dark; lang=en"} {
 			t.Fatalf("%+v", d)
 		}
 	})
 	t.Run("a custom header is removed", func(t *testing.T) {
 		d := g.Decide(get("/m", "x-api-token", tok), now())
-		if !d.Allow || !contains(d.RemoveHeaders, "x-api-token") {
+		if !d.Allow || !slices.Contains(d.RemoveHeaders, "x-api-token") {
 			t.Fatalf("%+v", d)
 		}
 	})
@@ -212,7 +213,7 @@ func TestClaimsToHeaders(t *testing.T) {
 	for _, path := range []string{"/m", "/public"} {
 		d := g.Decide(get(path, append(bearer(tok), "x-user", "mallory")...), now())
 		for _, h := range []string{"x-user", "x-groups", "x-roles", "x-admin", "x-org", "x-evil", "x-absent", "x-jwt-payload"} {
-			if !contains(d.RemoveHeaders, h) {
+			if !slices.Contains(d.RemoveHeaders, h) {
 				t.Errorf("%s: %s is not removed from the incoming request", path, h)
 			}
 		}
@@ -282,7 +283,7 @@ func TestPassphrase(t *testing.T) {
 			"rules":[{"match":{"prefix":"/batch"},"requires":{"providers":["batch"]}},
 				{"match":{"prefix":"/mixed"},"requires":{"providers":["batch","corp"]}}]}`)
 		for i := 0; i < 2; i++ { // the second round is answered from memory
-			if d := g.Decide(get("/batch/run", "authorization", "Bearer "+secret), now()); !d.Allow || d.Provider != "batch" || !contains(d.RemoveHeaders, "authorization") {
+			if d := g.Decide(get("/batch/run", "authorization", "Bearer "+secret), now()); !d.Allow || d.Provider != "batch" || !slices.Contains(d.RemoveHeaders, "authorization") {
 				t.Fatalf("%s: right passphrase: %+v", form, d)
 			}
 			if d := g.Decide(get("/batch/run", "authorization", "Bearer not the passphrase"), now()); d.Status != 401 || d.Reason != ErrPassphraseInvalid.Error() {
@@ -406,7 +407,7 @@ func TestDryRun(t *testing.T) {
 		"claim_to_headers":[{"claim":"sub","header":"x-user"}]}},
 		"rules":[{"match":{"prefix":"/new"},"requires":{"scopes":["admin"]},"dry_run":true},{"match":{"prefix":"/"},"requires":{}}]}`)
 	d := g.Decide(get("/new/api", "x-user", "mallory"), now())
-	if !d.Allow || !d.DryRun || d.Status != 401 || d.Code != "token_missing" || !contains(d.RemoveHeaders, "x-user") {
+	if !d.Allow || !d.DryRun || d.Status != 401 || d.Code != "token_missing" || !slices.Contains(d.RemoveHeaders, "x-user") {
 		t.Fatalf("missing token: %+v", d)
 	}
 	d = g.Decide(get("/new/api", bearer(mint(t, f.corp, nil))...), now())

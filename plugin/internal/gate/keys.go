@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"slices"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -78,7 +79,7 @@ const maxKeysTried = 8
 // them in set order. It reports ErrUnknownKey when no key could even be tried.
 func (p *provider) verifySignature(t *jws) error {
 	a, ok := algorithms[t.alg]
-	if !ok || !p.allows(t.alg) {
+	if !ok || !slices.Contains(p.algorithms, t.alg) {
 		return ErrAlgorithmNotAllowed
 	}
 	keys := p.keys
@@ -105,15 +106,6 @@ func (p *provider) verifySignature(t *jws) error {
 		return ErrUnknownKey
 	}
 	return ErrSignatureInvalid
-}
-
-func (p *provider) allows(alg string) bool {
-	for _, a := range p.algorithms {
-		if a == alg {
-			return true
-		}
-	}
-	return false
 }
 
 // Verifier checks one signature outside the module, typically with the

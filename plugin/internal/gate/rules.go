@@ -16,6 +16,7 @@ type rule struct {
 
 	requires     bool        // false: the request passes unauthenticated
 	providers    []*provider // any one must verify the token
+	sources      []source    // where those providers read tokens, deduplicated
 	scopes       []string    // all must be granted
 	scopeList    string      // scopes joined by spaces, for the challenge
 	allowMissing bool        // no token: pass unauthenticated; a bad token is still refused
@@ -116,6 +117,7 @@ func (c *compiler) rule(path string, v gjson.Result, g *Gate) *rule {
 		}
 		r.providers = append(r.providers, p)
 	}
+	r.sources = ruleSources(r.providers)
 	r.scopes = c.strings(path+".requires.scopes", req.Get("scopes"))
 	for i, s := range r.scopes {
 		if !quotable(s) || strings.ContainsRune(s, ' ') {

@@ -95,20 +95,7 @@ func object(b []byte) (gjson.Result, error) {
 	if !r.IsObject() {
 		return gjson.Result{}, ErrTokenMalformed
 	}
-	var names [32]string
-	seen := names[:0]
-	dup := false
-	r.ForEach(func(k, _ gjson.Result) bool {
-		for _, s := range seen {
-			if s == k.Str {
-				dup = true
-				return false
-			}
-		}
-		seen = append(seen, k.Str)
-		return true
-	})
-	if dup {
+	if _, dup := jwk.DuplicateMember(r); dup {
 		return gjson.Result{}, ErrTokenMalformed
 	}
 	return r, nil
