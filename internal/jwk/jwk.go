@@ -10,9 +10,10 @@ import (
 	"errors"
 	"math/big"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/tokengate/tokengate/internal/jsonstrict"
 )
 
 // MinRSABits is the smallest RSA modulus accepted (RFC 7518 §3.3, RFC 8725).
@@ -46,12 +47,15 @@ var ErrNotASet = errors.New(`not a JWK Set: want a JSON object with a "keys" arr
 // object with a "keys" array. Each key that cannot be used to verify
 // signatures is skipped and produces one warning naming it by index and kid.
 func Parse(data []byte) (*Set, []string, error) {
-	if !utf8.Valid(data) || TooDeep(data, MaxDepth) || !gjson.ValidBytes(data) {
-		return nil, nil, ErrNotASet
+	if err := jsonstrict.Check(data); err != nil {
+		// Duplicate members at any depth, invalid UTF-8, or nesting deep
+		// enough to exhaust a Wasm engine's stack: readers disagree on such
+		// a document, so no key of it is used.
+		return nil, nil, notASet{err}
 	}
 	doc := gjson.ParseBytes(data)
 	keys := doc.Get("keys")
-	if !doc.IsObject() || !keys.IsArray() || occurrences(doc, "keys") > 1 {
+	if !doc.IsObject() || !keys.IsArray() {
 		return nil, nil, ErrNotASet
 	}
 	set := &Set{}
@@ -77,11 +81,6 @@ func Parse(data []byte) (*Set, []string, error) {
 func parseKey(v gjson.Result) (*Key, error) {
 	if !v.IsObject() {
 		return nil, errors.New("not a JSON object")
-	}
-	if name, dup := DuplicateMember(v); dup {
-		// RFC 7517 §4: parsers disagree on which duplicate wins, so a key
-		// with one means different keys to different readers.
-		return nil, errors.New("member " + strconv.Quote(name) + " appears twice")
 	}
 	k := &Key{}
 	var err error
@@ -341,33 +340,8 @@ func (s *Set) HasKid(kid string) bool {
 	return false
 }
 
-// DuplicateMember returns the first member name that appears twice in
-// object v. Parsers disagree on which copy wins (RFC 7515 §4, RFC 7517 §4,
-// RFC 7519 §4), so the verifier refuses such objects in keys and tokens.
-func DuplicateMember(v gjson.Result) (name string, found bool) {
-	var buf [32]string // most objects have fewer members: no allocation
-	names := buf[:0]
-	v.ForEach(func(k, _ gjson.Result) bool {
-		for _, n := range names {
-			if n == k.Str {
-				name, found = k.Str, true
-				return false
-			}
-		}
-		names = append(names, k.Str)
-		return true
-	})
-	return name, found
-}
+// notASet is ErrNotASet with the reason the strict reader gave.
+type notASet struct{ err error }
 
-// occurrences counts the members of object v named name.
-func occurrences(v gjson.Result, name string) int {
-	n := 0
-	v.ForEach(func(k, _ gjson.Result) bool {
-		if k.Str == name {
-			n++
-		}
-		return true
-	})
-	return n
-}
+func (e notASet) Error() string   { return "not a usable JWK Set: " + e.err.Error() }
+func (e notASet) Unwrap() []error { return []error{ErrNotASet, e.err} }

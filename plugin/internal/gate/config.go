@@ -10,6 +10,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/tokengate/tokengate/internal/jsonstrict"
 	"github.com/tokengate/tokengate/internal/jwk"
 )
 
@@ -22,9 +23,12 @@ type Gate struct {
 	rules      []*rule     // nil: every request needs a token from any provider
 	anyRule    *rule       // the implicit rule when there are no rules
 	outputs    []string    // headers the gate sets; always removed from incoming requests
-	cache      *cache
-	verifier   Verifier // nil: in-module crypto only
-	refresh    *refresh // nil: no refresh requests
+
+	rewritePaths bool // "ambiguous_paths": "rewrite"
+	methodRules  bool // some rule matches on methods
+	cache        *cache
+	verifier     Verifier // nil: in-module crypto only
+	refresh      *refresh // nil: no refresh requests
 }
 
 // provider is one token issuer.
@@ -84,13 +88,11 @@ func Compile(config []byte) (*Gate, []string, error) {
 	if len(strings.TrimSpace(string(config))) == 0 {
 		return nil, nil, errors.New("configuration is empty: want a JSON object with \"providers\"")
 	}
-	if jwk.TooDeep(config, jwk.MaxDepth) {
-		// Checked first: gjson's validator recurses, and a deep enough
-		// document would exhaust the Wasm engine's stack.
-		return nil, nil, errors.New("configuration nests arrays and objects more than " + strconv.Itoa(jwk.MaxDepth) + " levels deep")
-	}
-	if !gjson.ValidBytes(config) {
-		return nil, nil, errors.New("configuration is not valid JSON")
+	if err := jsonstrict.Check(config); err != nil {
+		// The same strict reader as tokens and key sets: a member given
+		// twice (two "corp" providers, two "issuer"s) is refused at any
+		// depth rather than resolved one way here and another elsewhere.
+		return nil, nil, errors.New("configuration: " + err.Error())
 	}
 	root := gjson.ParseBytes(config)
 	c := &compiler{}
@@ -196,7 +198,7 @@ func (c *compiler) strings(path string, v gjson.Result) []string {
 }
 
 func (c *compiler) gate(root gjson.Result) *Gate {
-	if !c.fields("", root, "realm", "providers", "rules", "retry_after_seconds", "cache_size", "refresh") {
+	if !c.fields("", root, "realm", "providers", "rules", "retry_after_seconds", "cache_size", "refresh", "ambiguous_paths") {
 		if c.err.Error() == ": must be an object" {
 			c.err = errors.New("configuration must be a JSON object with \"providers\"")
 		}
@@ -210,6 +212,13 @@ func (c *compiler) gate(root gjson.Result) *Gate {
 	size := int(c.number("cache_size", root.Get("cache_size"), defaultCacheSize, 1<<20))
 	g.refresh = c.refresh("refresh", root.Get("refresh"))
 	g.cache = newCache(size)
+	switch mode := c.str("ambiguous_paths", root.Get("ambiguous_paths"), "reject"); mode {
+	case "reject":
+	case "rewrite":
+		g.rewritePaths = true
+	default:
+		c.fail("ambiguous_paths", "must be \"reject\" (refuse with 400) or \"rewrite\" (forward the canonical path)")
+	}
 
 	provs := root.Get("providers")
 	if !provs.Exists() || !provs.IsObject() {
@@ -254,6 +263,9 @@ func (c *compiler) gate(root gjson.Result) *Gate {
 		}
 	} else {
 		g.anyRule = &rule{requires: true, providers: g.providers, sources: ruleSources(g.providers)}
+		if len(g.anyRule.sources) > maxSources {
+			c.fail("providers", "the providers read tokens from more than "+strconv.Itoa(maxSources)+" places; use fewer from_* entries")
+		}
 	}
 	if c.err != nil {
 		return nil

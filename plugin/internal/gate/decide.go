@@ -45,10 +45,12 @@ type Decision struct {
 
 // request is a Request with its routing fields pulled out.
 type request struct {
-	headers [][2]string
-	method  string
-	path    string // without the query
-	query   string
+	headers     [][2]string
+	method      string
+	methodUpper string // method in upper case, for rules: servers differ on case
+	rawPath     string // ":path" without the query, as received
+	path        string // rawPath in canonical form (path.go)
+	query       string
 }
 
 // Decide answers one request at time now. It never panics on any input and
@@ -60,11 +62,17 @@ func (g *Gate) Decide(in *Request, now time.Time) Decision {
 		case ":method":
 			req.method = h[1]
 		case ":path":
-			req.path, req.query, _ = strings.Cut(h[1], "?")
+			req.rawPath, req.query, _ = strings.Cut(h[1], "?")
 		}
 	}
-	if ambiguous(req.path) {
+	path, ok := canonicalPath(req.rawPath, g.rewritePaths)
+	if !ok {
 		return g.deny(ErrPathAmbiguous, "")
+	}
+	req.path = path
+	req.methodUpper = upperASCII(req.method)
+	if g.methodRules && req.hasAny(methodOverrideHeaders) {
+		return g.deny(ErrMethodOverride, "")
 	}
 	r := g.match(&req)
 	if r == nil {
@@ -74,22 +82,45 @@ func (g *Gate) Decide(in *Request, now time.Time) Decision {
 	if !d.Allow && r.dryRun {
 		// A dry-run rule reports what it would refuse and lets the request
 		// through unchanged, except that forged output headers still go.
-		return Decision{Allow: true, DryRun: true, Status: d.Status, Reason: d.Reason, Code: d.Code,
-			Provider: d.Provider, UnknownKID: d.UnknownKID, Cached: d.Cached, RemoveHeaders: append([]string(nil), g.outputs...)}
+		d = Decision{Allow: true, DryRun: true, Status: d.Status, Reason: d.Reason, Code: d.Code,
+			Provider: d.Provider, UnknownKID: d.UnknownKID, Cached: d.Cached, RemoveHeaders: g.removals(&req)}
+	}
+	if d.Allow && g.rewritePaths && d.Path == "" && req.path != req.rawPath {
+		// The upstream gets the path that was judged.
+		d.Path = req.path
+		if req.query != "" {
+			d.Path += "?" + req.query
+		}
 	}
 	return d
 }
 
+// removals lists the request headers to remove before the request goes
+// upstream: every output header, and every incoming header a back-end could
+// read as one ("X_User" is HTTP_X_USER, like "x-user"), so that only the
+// values the gate sets arrive.
+func (g *Gate) removals(req *request) []string {
+	out := append([]string(nil), g.outputs...)
+	for _, h := range req.headers {
+		for _, o := range g.outputs {
+			if h[0] != o && sameHeaderName(h[0], o) && !slices.Contains(out, h[0]) {
+				out = append(out, h[0])
+			}
+		}
+	}
+	return out
+}
+
 // check applies rule r to a request.
 func (g *Gate) check(r *rule, req *request, now time.Time) Decision {
-	allow := Decision{Allow: true, RemoveHeaders: append([]string(nil), g.outputs...)}
+	allow := Decision{Allow: true, RemoveHeaders: g.removals(req)}
 	if !r.requires {
 		return allow
 	}
 	if r.preflight && req.method == "OPTIONS" && req.has("origin") && req.has("access-control-request-method") {
 		return allow
 	}
-	token, src, err := extract(req, r.sources)
+	token, src, held, err := extract(req, r.sources)
 	if err != nil {
 		return g.deny(err, "")
 	}
@@ -117,10 +148,23 @@ func (g *Gate) check(r *rule, req *request, now time.Time) Decision {
 	allow.Provider = p.name
 	allow.Cached = v.cached
 	if !p.forward {
-		strip(&allow, req, src)
+		for i, s := range r.sources {
+			if held&(1<<i) != 0 {
+				strip(&allow, req, s)
+			}
+		}
 	}
 	allow.SetHeaders = append(allow.SetHeaders, v.headers...)
 	return allow
+}
+
+func (r *request) hasAny(names []string) bool {
+	for _, n := range names {
+		if r.has(n) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *request) has(name string) bool {
@@ -142,39 +186,6 @@ func (g *Gate) match(req *request) *rule {
 		}
 	}
 	return nil
-}
-
-// ambiguous reports a path that proxies and applications may resolve
-// differently: dot segments, encoded dots or separators, backslashes. Rules
-// match on the path as received, so such a path could reach a protected
-// resource through a public prefix ("/healthz/../admin"); it is refused
-// instead. Envoy's normalize_path and merge_slashes remove most of these
-// before the filter runs.
-func ambiguous(path string) bool {
-	if path == "" {
-		return false
-	}
-	if path[0] != '/' || strings.IndexByte(path, '\\') >= 0 {
-		return true
-	}
-	for i := 0; i+2 < len(path); i++ {
-		if path[i] == '%' {
-			switch strings.ToLower(path[i+1 : i+3]) {
-			case "2e", "2f", "5c", "00":
-				return true
-			}
-		}
-	}
-	for seg := path[1:]; ; {
-		var s string
-		s, seg, _ = strings.Cut(seg, "/")
-		if s == "." || s == ".." {
-			return true
-		}
-		if seg == "" {
-			return false
-		}
-	}
 }
 
 // verified is the outcome of checking one credential.

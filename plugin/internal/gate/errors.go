@@ -9,7 +9,8 @@ var (
 	ErrTokenMissing        = errors.New("a bearer token is required")
 	ErrRequestMalformed    = errors.New("malformed authorization header")
 	ErrTokenMultiple       = errors.New("more than one token in the request")
-	ErrPathAmbiguous       = errors.New("the request path has dot segments or encoded separators")
+	ErrPathAmbiguous       = errors.New("the request path is not in canonical form")
+	ErrMethodOverride      = errors.New("method override headers are not accepted")
 	ErrTokenMalformed      = errors.New("malformed token")
 	ErrTokenEncrypted      = errors.New("encrypted tokens (JWE) are not accepted")
 	ErrHeaderUnsupported   = errors.New("unsupported critical or b64 header")
@@ -40,6 +41,7 @@ var codes = map[error]string{
 	ErrRequestMalformed:    "request_malformed",
 	ErrTokenMultiple:       "token_multiple",
 	ErrPathAmbiguous:       "path_ambiguous",
+	ErrMethodOverride:      "method_override",
 	ErrTokenMalformed:      "token_malformed",
 	ErrTokenEncrypted:      "token_encrypted",
 	ErrHeaderUnsupported:   "header_unsupported",
@@ -74,7 +76,7 @@ func Codes() []string {
 }
 
 // allErrors fixes an order for Codes.
-var allErrors = []error{ErrTokenMissing, ErrRequestMalformed, ErrTokenMultiple, ErrPathAmbiguous, ErrTokenMalformed,
+var allErrors = []error{ErrTokenMissing, ErrRequestMalformed, ErrTokenMultiple, ErrPathAmbiguous, ErrMethodOverride, ErrTokenMalformed,
 	ErrTokenEncrypted, ErrHeaderUnsupported, ErrAlgorithmNotAllowed, ErrIssuerNotAccepted, ErrUnknownKey,
 	ErrSignatureInvalid, ErrClaimsMalformed, ErrTokenExpired, ErrExpirationMissing, ErrTokenNotYetValid,
 	ErrTokenUsedBeforeIAT, ErrLifetimeTooLong, ErrAudienceNotAccepted, ErrTypeNotAccepted, ErrSubjectNotAccepted,
@@ -98,6 +100,7 @@ var answers = map[error]kind{
 	ErrRequestMalformed:    kindRequest,
 	ErrTokenMultiple:       kindRequest,
 	ErrPathAmbiguous:       kindRequest,
+	ErrMethodOverride:      kindRequest,
 	ErrTokenMalformed:      kindToken,
 	ErrTokenEncrypted:      kindToken,
 	ErrHeaderUnsupported:   kindToken,

@@ -58,6 +58,10 @@ func (c *compiler) sources(path string, v gjson.Result) []source {
 	return out
 }
 
+// maxSources bounds the places one rule reads tokens from: extract marks
+// each place that held the token in one bit of a uint64.
+const maxSources = 64
+
 // ruleSources lists, once per configuration, the distinct places a rule's
 // providers read tokens from, in provider order.
 func ruleSources(provs []*provider) []source {
@@ -73,37 +77,45 @@ func ruleSources(provs []*provider) []source {
 }
 
 // extract finds the token in the sources of a rule. It returns "" when no
-// source holds one. Two different tokens are an error (RFC 6750 §2: a
-// client uses one method).
-func extract(req *request, sources []source) (string, source, error) {
+// source holds one, the source it was read from, and a bit per source that
+// held it (all of them are stripped). Two different tokens are an error
+// (RFC 6750 §2: a client uses one method).
+func extract(req *request, sources []source) (string, source, uint64, error) {
 	var (
 		token string
 		found source
+		held  uint64
 	)
-	for _, s := range sources {
+	for i, s := range sources {
 		t, err := s.lookup(req)
 		if err != nil {
-			return "", source{}, err
+			return "", source{}, 0, err
 		}
 		switch {
 		case t == "":
+			continue
 		case token == "":
 			token, found = t, s
 		case t != token:
-			return "", source{}, ErrTokenMultiple
+			return "", source{}, 0, ErrTokenMultiple
 		}
+		held |= 1 << i
 	}
-	return token, found, nil
+	return token, found, held, nil
 }
 
-// lookup returns the credential s holds in req, or "".
+// lookup returns the credential s holds in req, or "". A credential given
+// twice under any name a back-end could read as the same one (two
+// Authorization headers, "x_token" beside "x-token", ?access_token=A&
+// access%5Ftoken=B, two session cookies) is a malformed request: the gate
+// would verify one and the back-end could act on the other.
 func (s source) lookup(req *request) (string, error) {
 	switch s.kind {
 	case fromHeader:
 		var value string
 		n := 0
 		for _, h := range req.headers {
-			if strings.EqualFold(h[0], s.name) {
+			if sameHeaderName(h[0], s.name) {
 				value = h[1]
 				n++
 			}
@@ -116,35 +128,94 @@ func (s source) lookup(req *request) (string, error) {
 		}
 		return s.credential(value)
 	case fromParam:
+		var value string
+		n := 0
 		for q := req.query; q != ""; {
 			var kv string
-			kv, q, _ = strings.Cut(q, "&")
+			kv, q = cutAny(q, "&;")
 			k, v, _ := strings.Cut(kv, "=")
-			if k != s.name {
+			if !sameParamName(k, s.name) {
 				continue
 			}
-			v, ok := unescape(v)
-			if !ok || v == "" || !printable(v) {
-				return "", ErrRequestMalformed
-			}
-			return v, nil
+			value = v
+			n++
 		}
+		if n == 0 {
+			return "", nil
+		}
+		if n > 1 {
+			return "", ErrTokenMultiple
+		}
+		v, ok := unescape(value)
+		if !ok || v == "" || !printable(v) {
+			return "", ErrRequestMalformed
+		}
+		return v, nil
 	case fromCookie:
+		var value string
+		n := 0
 		for _, h := range req.headers {
 			if !strings.EqualFold(h[0], "cookie") {
 				continue
 			}
 			for c := h[1]; c != ""; {
 				var kv string
-				kv, c, _ = strings.Cut(c, ";")
+				kv, c = cutAny(c, ";,")
 				k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
-				if k == s.name && v != "" {
-					return v, nil
+				if !sameParamName(strings.TrimSpace(k), s.name) {
+					continue
 				}
+				value = strings.TrimSpace(v)
+				n++
 			}
 		}
+		switch {
+		case n > 1:
+			return "", ErrTokenMultiple
+		case n == 1 && value == "":
+			return "", ErrRequestMalformed
+		}
+		return value, nil
 	}
 	return "", nil
+}
+
+// cutAny is strings.Cut at the first byte of seps.
+func cutAny(s, seps string) (before, after string) {
+	if i := strings.IndexAny(s, seps); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return s, ""
+}
+
+// sameParamName compares a query parameter or cookie name as received with
+// a configured one, the widest way a back-end might: percent-decoded ("+" as
+// space), case-insensitive, and with ".", " " and "[" read as "_" (PHP's
+// variable names). A name that does not decode matches nothing.
+func sameParamName(raw, name string) bool {
+	if raw == name {
+		return true
+	}
+	dec, ok := unescape(raw)
+	if !ok || len(dec) != len(name) {
+		return false
+	}
+	for i := 0; i < len(dec); i++ {
+		if foldParamByte(dec[i]) != foldParamByte(name[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func foldParamByte(c byte) byte {
+	switch {
+	case 'A' <= c && c <= 'Z':
+		return c + 'a' - 'A'
+	case c == '.' || c == ' ' || c == '[':
+		return '_'
+	}
+	return c
 }
 
 // credential takes the credential out of a header value. A value with
@@ -181,23 +252,45 @@ func printable(s string) bool {
 	return true
 }
 
-// strip removes the token found at s from the upstream request.
+// strip removes the token found at s from the upstream request, under
+// every name lookup counted as its own.
 func strip(d *Decision, req *request, s source) {
 	switch s.kind {
 	case fromHeader:
-		d.RemoveHeaders = append(d.RemoveHeaders, s.name)
+		for _, h := range req.headers {
+			if sameHeaderName(h[0], s.name) && !slices.Contains(d.RemoveHeaders, h[0]) {
+				d.RemoveHeaders = append(d.RemoveHeaders, h[0])
+			}
+		}
 	case fromParam:
-		var kept []string
-		for q := req.query; q != ""; {
-			var kv string
-			kv, q, _ = strings.Cut(q, "&")
-			if k, _, _ := strings.Cut(kv, "="); k != s.name {
-				kept = append(kept, kv)
+		// Only the credential's own pair goes; the rest of the query is
+		// forwarded byte for byte, separators included.
+		q := req.query
+		if d.Path != "" {
+			_, q, _ = strings.Cut(d.Path, "?") // another parameter source went first
+		}
+		var kept strings.Builder
+		for q != "" {
+			end := strings.IndexAny(q, "&;")
+			pair, sep := q, ""
+			if end >= 0 {
+				pair, sep = q[:end], q[end:end+1]
+				q = q[end+1:]
+			} else {
+				q = ""
+			}
+			k, _, _ := strings.Cut(pair, "=")
+			if sameParamName(k, s.name) {
+				continue
+			}
+			kept.WriteString(pair)
+			if q != "" {
+				kept.WriteString(sep)
 			}
 		}
 		d.Path = req.path
-		if len(kept) > 0 {
-			d.Path += "?" + strings.Join(kept, "&")
+		if rest := strings.TrimRight(kept.String(), "&;"); rest != "" {
+			d.Path += "?" + rest
 		}
 	case fromCookie:
 		var kept []string
@@ -207,9 +300,9 @@ func strip(d *Decision, req *request, s source) {
 			}
 			for c := h[1]; c != ""; {
 				var kv string
-				kv, c, _ = strings.Cut(c, ";")
+				kv, c = cutAny(c, ";,")
 				kv = strings.TrimSpace(kv)
-				if k, _, _ := strings.Cut(kv, "="); k != s.name && kv != "" {
+				if k, _, _ := strings.Cut(kv, "="); !sameParamName(strings.TrimSpace(k), s.name) && kv != "" {
 					kept = append(kept, kv)
 				}
 			}

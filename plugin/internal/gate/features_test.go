@@ -75,7 +75,7 @@ func TestCompileErrors(t *testing.T) {
 		{"realm with a quote", `{"realm":"a\"b","providers":{"a":{"issuer":"x"}}}`, `realm: must be`},
 		{"rules not an array", `{"providers":{"a":{"issuer":"x"}},"rules":{}}`, `rules: must be an array`},
 		{"rule without match", `{"providers":{"a":{"issuer":"x"}},"rules":[{}]}`, `rules[0].match: is required`},
-		{"relative prefix", `{"providers":{"a":{"issuer":"x"}},"rules":[{"match":{"prefix":"api"}}]}`, `rules[0].match: paths must start with "/"`},
+		{"relative prefix", `{"providers":{"a":{"issuer":"x"}},"rules":[{"match":{"prefix":"api"}}]}`, `rules[0].match.prefix: must be a canonical path`},
 		{"unknown provider in a rule", `{"providers":{"a":{"issuer":"x"}},"rules":[{"match":{"prefix":"/"},"requires":{"providers":["b"]}}]}`, `rules[0].requires.providers[0]: unknown provider "b"`},
 		{"unknown requires field", `{"providers":{"a":{"issuer":"x"}},"rules":[{"match":{"prefix":"/"},"requires":{"scope":["x"]}}]}`, `rules[0].requires.scope: unknown field`},
 		{"scope with a space", `{"providers":{"a":{"issuer":"x"}},"rules":[{"match":{"prefix":"/"},"requires":{"scopes":["a b"]}}]}`, `rules[0].requires.scopes[0]`},

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,13 +48,26 @@ func (c *compiler) rule(path string, v gjson.Result, g *Gate) *rule {
 	if r.prefix == "" && r.path == "" {
 		c.fail(path+".match", "needs \"prefix\" or \"path\"")
 	}
-	for _, p := range []string{r.prefix, r.path} {
-		if p != "" && p[0] != '/' {
-			c.fail(path+".match", "paths must start with \"/\"")
+	for _, f := range [...]struct{ name, p string }{{"prefix", r.prefix}, {"path", r.path}} {
+		if f.p == "" {
+			continue
+		}
+		// Rules are written in the canonical form requests are matched in;
+		// anything else could never match.
+		if canon, ok := canonicalPath(f.p, false); !ok || canon != f.p {
+			c.fail(path+".match."+f.name, "must be a canonical path: starting with \"/\", without empty or dot segments, \";\", backslashes or encoded unreserved characters, escapes in upper case")
 		}
 	}
 	for _, meth := range c.strings(path+".match.methods", m.Get("methods")) {
-		r.methods = append(r.methods, strings.ToUpper(meth))
+		meth = strings.ToUpper(meth)
+		r.methods = append(r.methods, meth)
+		// Servers answer HEAD with their GET handler.
+		if meth == "GET" && !slices.Contains(r.methods, "HEAD") {
+			r.methods = append(r.methods, "HEAD")
+		}
+	}
+	if len(r.methods) > 0 {
+		g.methodRules = true
 	}
 	if hs := m.Get("headers"); hs.Exists() {
 		if !hs.IsArray() {
@@ -118,6 +132,9 @@ func (c *compiler) rule(path string, v gjson.Result, g *Gate) *rule {
 		r.providers = append(r.providers, p)
 	}
 	r.sources = ruleSources(r.providers)
+	if len(r.sources) > maxSources {
+		c.fail(path+".requires.providers", "these providers read tokens from more than "+strconv.Itoa(maxSources)+" places; use fewer from_* entries")
+	}
 	r.scopes = c.strings(path+".requires.scopes", req.Get("scopes"))
 	for i, s := range r.scopes {
 		if !quotable(s) || strings.ContainsRune(s, ' ') {
@@ -144,7 +161,7 @@ func (g *Gate) provider(name string) *provider {
 
 // matches reports whether the rule applies to a request.
 func (r *rule) matches(req *request) bool {
-	if r.path != "" && req.path != r.path {
+	if r.path != "" && !samePath(r.path, req.path) {
 		return false
 	}
 	if r.prefix != "" && !hasPathPrefix(req.path, r.prefix) {
@@ -153,7 +170,7 @@ func (r *rule) matches(req *request) bool {
 	if len(r.methods) > 0 {
 		ok := false
 		for _, m := range r.methods {
-			if m == req.method {
+			if m == req.methodUpper {
 				ok = true
 				break
 			}

@@ -2,10 +2,10 @@ package gate
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
+	"github.com/tokengate/tokengate/internal/jsonstrict"
 	"github.com/tokengate/tokengate/internal/jwk"
 )
 
@@ -82,20 +82,18 @@ func parseJWS(token string) (*jws, error) {
 	return t, nil
 }
 
-// object parses a JSON object strictly: UTF-8 only (RFC 8725 §3.7), nested
-// at most jwk.MaxDepth levels (deeper JSON would exhaust a Wasm engine's
-// stack in gjson's recursive validator), valid JSON, an object at the top,
-// and no member name twice (parsers disagree on duplicates, which is an
-// attack surface; RFC 7515 §4 and RFC 7519 §4 require rejecting them).
+// object parses a JSON object strictly (internal/jsonstrict): UTF-8 only
+// (RFC 8725 §3.7), nested at most jsonstrict.MaxDepth levels, and no member
+// name twice at any depth (parsers disagree on duplicates, so a claim such
+// as realm_access.roles could mean one thing here and another to a back-end
+// reading the forwarded payload; RFC 7515 §4 and RFC 7519 §4 require
+// rejecting them).
 func object(b []byte) (gjson.Result, error) {
-	if !utf8.Valid(b) || jwk.TooDeep(b, jwk.MaxDepth) || !gjson.ValidBytes(b) {
+	if jsonstrict.Check(b) != nil {
 		return gjson.Result{}, ErrTokenMalformed
 	}
 	r := gjson.ParseBytes(b)
 	if !r.IsObject() {
-		return gjson.Result{}, ErrTokenMalformed
-	}
-	if _, dup := jwk.DuplicateMember(r); dup {
 		return gjson.Result{}, ErrTokenMalformed
 	}
 	return r, nil
