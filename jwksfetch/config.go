@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/tokengate/tokengate/internal/jsonstrict"
 )
 
 // fetchSettings is a provider's "fetch" object. The plugin ignores it.
@@ -41,6 +43,12 @@ type document struct {
 
 func parseDocument(config []byte) (*document, error) {
 	d := &document{configs: map[string]providerConfig{}, providers: map[string]map[string]json.RawMessage{}}
+	// The plugin's strict reader first, so that both sides read the same
+	// document: encoding/json alone would take the last of two "corp"
+	// providers or two "issuer"s, the plugin would refuse them.
+	if err := jsonstrict.Check(config); err != nil {
+		return nil, fmt.Errorf("jwksfetch: configuration: %w", err)
+	}
 	if err := json.Unmarshal(config, &d.top); err != nil || d.top == nil {
 		if err == nil {
 			err = errors.New("null")

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tokengate/tokengate/internal/jsonstrict"
+
 	"github.com/tokengate/tokengate/jwksfetch/internal/httpget"
 )
 
@@ -29,6 +31,11 @@ func JWKSURI(ctx context.Context, client *http.Client, issuer string, o httpget.
 	res, err := httpget.Get(ctx, client, URL(issuer), o)
 	if err != nil {
 		return "", err
+	}
+	if err := jsonstrict.Check(res.Body); err != nil {
+		// Two "issuer" or "jwks_uri" members would let the document say two
+		// things at once.
+		return "", fmt.Errorf("discovery: %s is not a strict JSON discovery document: %w", URL(issuer), err)
 	}
 	var doc struct {
 		Issuer  string `json:"issuer"`

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/tokengate/tokengate/internal/jsonstrict"
 )
 
 // ErrNotKeySet means the document is not a JWK Set: not a JSON object with a
@@ -19,6 +21,11 @@ var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 // one warning per key that lost members. It fails when data is not a JWK Set
 // or holds more than maxKeys keys (maxKeys <= 0 means no cap).
 func Public(data []byte, maxKeys int) ([]byte, []string, error) {
+	if err := jsonstrict.Check(data); err != nil {
+		// Duplicate members at any depth mean different keys to different
+		// readers; the plugin refuses such a set, so it is never passed on.
+		return nil, nil, fmt.Errorf("%w: %w", ErrNotKeySet, err)
+	}
 	var doc struct {
 		Keys []map[string]json.RawMessage `json:"keys"`
 	}
