@@ -70,7 +70,7 @@ type provider struct {
 	refreshes                      map[RefreshOutcome]uint64
 }
 
-// New parses config (CONTRACT §2 JSON) and prepares a fetcher for every
+// New parses config (the JSON of docs/configuration.md) and prepares a fetcher for every
 // provider without an inline "jwks". It fails when the configuration or a
 // provider's "fetch" object is invalid, naming the field.
 func New(config []byte, opts ...Option) (*Fetcher, error) {

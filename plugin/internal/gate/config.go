@@ -81,7 +81,7 @@ const (
 	defaultCacheSize = 1024
 )
 
-// Compile parses and validates a plugin configuration (CONTRACT §2). It
+// Compile parses and validates a plugin configuration (docs/configuration.md). It
 // returns warnings for parts that are ignored (unusable JWKs) and an error
 // naming the JSON path of the first problem.
 func Compile(config []byte) (*Gate, []string, error) {

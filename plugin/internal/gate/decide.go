@@ -20,7 +20,7 @@ type Request struct {
 type Decision struct {
 	Allow bool
 
-	// When !Allow: the local response (CONTRACT §3).
+	// When !Allow: the local response (docs/configuration.md, "Responses").
 	Status  int
 	Headers [][2]string
 	Body    []byte

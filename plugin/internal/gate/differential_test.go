@@ -40,7 +40,7 @@ func diffConfig(t testing.TB) string {
 	return `{"providers":{"corp":{"issuer":"` + corpURL + `","audiences":["` + aud + `"],"jwks":` + string(fx(t).corp.JWKS()) + `}}}`
 }
 
-// oracleAlgorithms are the algorithms CONTRACT §4 allows, as go-jose names
+// oracleAlgorithms are the algorithms docs/configuration.md allows, as go-jose names
 // them (go-jose does not know RFC 9864's "Ed25519"; the gate accepts it only
 // with a key published for it, and the issuer publishes "EdDSA").
 var oracleAlgorithms = map[string]bool{"RS256": true, "RS384": true, "RS512": true, "PS256": true, "PS384": true,

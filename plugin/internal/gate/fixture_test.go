@@ -67,7 +67,7 @@ func raw(t testing.TB, kid, header, payload string) string {
 	return tok
 }
 
-// standardConfig is CONTRACT §2's example with both issuers.
+// standardConfig is the README's example with both issuers.
 func standardConfig(t testing.TB) string {
 	f := fx(t)
 	return `{
@@ -117,7 +117,7 @@ func header(d Decision, name string) string {
 }
 
 // checkBody asserts that a local response body is the small JSON object of
-// CONTRACT §3.
+// docs/configuration.md, "Responses".
 func checkBody(t *testing.T, d Decision, code string) {
 	t.Helper()
 	var b struct {

@@ -12,7 +12,7 @@ import (
 	"github.com/tokengate/tokengate/internal/issuer"
 )
 
-// TestSecurityRules covers CONTRACT §4 rule by rule.
+// TestSecurityRules covers the verifier rules of docs/security-rules.md one by one.
 func TestSecurityRules(t *testing.T) {
 	f := fx(t)
 	g := compile(t, standardConfig(t))

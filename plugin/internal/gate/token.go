@@ -26,7 +26,7 @@ type jws struct {
 }
 
 // parseJWS splits and decodes a compact JWS. It enforces the format rules of
-// CONTRACT §4 that do not depend on keys or time.
+// docs/security-rules.md that do not depend on keys or time.
 func parseJWS(token string) (*jws, error) {
 	if len(token) > maxTokenBytes {
 		return nil, ErrTokenMalformed
