@@ -90,10 +90,10 @@ func (s *stream) OnHttpRequestHeaders(int, bool) types.Action {
 	d := s.plugin.gate.Decide(&gate.Request{Headers: headers}, start)
 	s.plugin.metrics.count(&d, start)
 	if d.DryRun {
-		proxywasm.LogInfo("dry run: would deny with " + strconv.Itoa(d.Status) + ": " + d.Reason)
+		proxywasm.LogInfo("dry run: would deny with " + strconv.Itoa(d.Status) + ": " + d.Reason + detail(&d))
 	}
 	if !d.Allow {
-		proxywasm.LogInfo("denied with " + strconv.Itoa(d.Status) + ": " + d.Reason)
+		proxywasm.LogInfo("denied with " + strconv.Itoa(d.Status) + ": " + d.Reason + detail(&d))
 		if call, ok := s.plugin.gate.RefreshFor(&d, start); ok {
 			requestRefresh(call, d.Provider)
 		}
@@ -112,6 +112,14 @@ func (s *stream) OnHttpRequestHeaders(int, bool) types.Action {
 		mustHeader(proxywasm.ReplaceHTTPRequestHeader(":path", d.Path))
 	}
 	return types.ActionContinue
+}
+
+// detail is the log-only part of a refusal: what in the token it is about.
+func detail(d *gate.Decision) string {
+	if d.Detail == "" {
+		return ""
+	}
+	return " (" + d.Detail + ")"
 }
 
 // requestRefresh asks the key fetcher, fire and forget, for a new key set of

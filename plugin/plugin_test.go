@@ -59,9 +59,11 @@ func token(t testing.TB, idp *issuer.Issuer, claims issuer.Claims, opts ...issue
 	return tok
 }
 
-func TestPlugin(t *testing.T) {
+func TestPlugin(t *testing.T) { forEachEnvoy(t, testPlugin) }
+
+func testPlugin(t *testing.T, opts ...testhost.Option) {
 	idp := newIssuer(t)
-	th := testhost.New(t, config(t, idp))
+	th := testhost.New(t, config(t, idp), opts...)
 	valid := token(t, idp, nil)
 	pending, err := issuer.New("https://pending.example.com", issuer.RS256)
 	if err != nil {
@@ -141,8 +143,12 @@ func TestPlugin(t *testing.T) {
 			if tt.auth != "" && len(tt.auth) > 20 && strings.Contains(string(res.Body), tt.auth[7:]) {
 				t.Errorf("the body echoes the token")
 			}
-			if len(res.Logs) == 0 || !strings.Contains(strings.Join(res.Logs, "\n"), "denied with") {
+			logs := strings.Join(res.Logs, "\n")
+			if len(res.Logs) == 0 || !strings.Contains(logs, "denied with") {
 				t.Errorf("no log line for the denial: %q", res.Logs)
+			}
+			if tt.auth != "" && len(tt.auth) > 20 && strings.Contains(logs, tt.auth[7:]) {
+				t.Errorf("the log holds the token: %q", logs)
 			}
 		})
 	}
@@ -202,12 +208,14 @@ func BenchmarkPlugin(b *testing.B) {
 	}
 }
 
-func TestPluginCountsDecisions(t *testing.T) {
+func TestPluginCountsDecisions(t *testing.T) { forEachEnvoy(t, testPluginCountsDecisions) }
+
+func testPluginCountsDecisions(t *testing.T, opts ...testhost.Option) {
 	idp := newIssuer(t)
 	cfg := strings.Replace(config(t, idp), `{"match": {"prefix": "/healthz"}},`,
 		`{"match": {"prefix": "/healthz"}}, {"match": {"prefix": "/beta"}, "requires": {"providers": ["corp"], "scopes": ["beta"]}, "dry_run": true},`, 1)
 	// One VM, so that the cache the counts depend on is one cache.
-	th := testhost.New(t, cfg, testhost.WithHostOption(host.WithPoolSize(1)))
+	th := testhost.New(t, cfg, append(opts, testhost.WithHostOption(host.WithPoolSize(1)))...)
 	valid := "Bearer " + token(t, idp, nil)
 	for _, r := range []testhost.Request{
 		{Method: "GET", Path: "/v1/score", Headers: [][2]string{{"authorization", valid}}},

@@ -120,3 +120,19 @@ func TestRequestViewThroughTheModule(t *testing.T) {
 		}
 	})
 }
+
+// TestRefusalLogNamesWhatWasWrong: the log line of a refusal says which
+// audience the token had, the response does not.
+func TestRefusalLogNamesWhatWasWrong(t *testing.T) {
+	idp := newIssuer(t)
+	th := testhost.New(t, config(t, idp))
+	tok := token(t, idp, issuer.Claims{"aud": "api://elsewhere"})
+	r := th.Do(t, testhost.Request{Path: "/v1/score", Headers: [][2]string{{"authorization", "Bearer " + tok}}})
+	logs := strings.Join(r.Logs, "\n")
+	if r.Status != 401 || !strings.Contains(logs, `aud "api://elsewhere"`) || strings.Contains(logs, tok) {
+		t.Fatalf("status %d, logs %q", r.Status, logs)
+	}
+	if strings.Contains(string(r.Body)+r.Header("www-authenticate"), "elsewhere") {
+		t.Fatalf("the response names the audience")
+	}
+}

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +34,7 @@ type Decision struct {
 	// For logs and metrics; never contains the token.
 	Provider   string // the provider that accepted the credential (for a scope or unknown-kid refusal: the one concerned), or ""
 	Reason     string // why the request was refused, "" when allowed
+	Detail     string // for logs only: what in the token the refusal is about (issuer, audience, kid, alg); never the token
 	Code       string // a stable metric-friendly name of Reason, e.g. "token_expired"
 	UnknownKID bool   // the token's kid is not in Provider's key set: a refresh may help
 	KID        string // that kid, when UnknownKID
@@ -82,7 +84,7 @@ func (g *Gate) Decide(in *Request, now time.Time) Decision {
 	if !d.Allow && r.dryRun {
 		// A dry-run rule reports what it would refuse and lets the request
 		// through unchanged, except that forged output headers still go.
-		d = Decision{Allow: true, DryRun: true, Status: d.Status, Reason: d.Reason, Code: d.Code,
+		d = Decision{Allow: true, DryRun: true, Status: d.Status, Reason: d.Reason, Detail: d.Detail, Code: d.Code,
 			Provider: d.Provider, UnknownKID: d.UnknownKID, Cached: d.Cached, RemoveHeaders: g.removals(&req)}
 	}
 	if d.Allow && g.rewritePaths && d.Path == "" && req.path != req.rawPath {
@@ -133,6 +135,7 @@ func (g *Gate) check(r *rule, req *request, now time.Time) Decision {
 	v := g.verify(token, src, r.providers, float64(now.UnixNano())/1e9)
 	if v.err != nil {
 		d := g.deny(v.err, "")
+		d.Detail = v.detail
 		if v.unknownKID {
 			d.UnknownKID, d.KID, d.Provider = true, v.kid, v.provider.name
 		}
@@ -197,6 +200,7 @@ type verified struct {
 	unknownKID bool
 	kid        string
 	err        error
+	detail     string // for the log line of a refusal
 }
 
 // verify checks a credential found at src against the providers that read
@@ -287,14 +291,56 @@ func (g *Gate) verify(token string, src source, provs []*provider, now float64) 
 	}
 	switch {
 	case !tried:
-		return verified{err: ErrIssuerNotAccepted}
+		return verified{err: ErrIssuerNotAccepted, detail: "iss " + logValue(iss.Raw)}
 	case first == nil && unavailable:
-		return verified{err: ErrKeysUnavailable}
+		return verified{err: ErrKeysUnavailable, detail: "provider " + strconv.Quote(jwts[0].name)}
 	}
+	v := verified{err: first, detail: "provider " + strconv.Quote(firstP.name) + ", " + t.detail(first)}
 	if t.kid != "" && !kidKnown {
-		return verified{err: first, provider: firstP, unknownKID: true, kid: t.kid}
+		v.provider, v.unknownKID, v.kid = firstP, true, t.kid
 	}
-	return verified{err: first}
+	return v
+}
+
+// detail names what a token held that err is about, for the log line of a
+// refusal; it never reaches the response and never holds the token.
+func (t *jws) detail(err error) string {
+	switch err {
+	case ErrAudienceNotAccepted:
+		return "aud " + logValue(t.claims.Get("aud").Raw)
+	case ErrAlgorithmNotAllowed:
+		return "alg " + logValue(strconv.Quote(t.alg))
+	case ErrUnknownKey, ErrSignatureInvalid:
+		return "alg " + logValue(strconv.Quote(t.alg)) + ", kid " + logValue(strconv.Quote(t.kid))
+	case ErrTypeNotAccepted:
+		return "typ " + logValue(t.header.Get("typ").Raw)
+	case ErrSubjectNotAccepted:
+		return "sub " + logValue(t.claims.Get("sub").Raw)
+	case ErrTokenExpired, ErrLifetimeTooLong, ErrTokenNotYetValid, ErrTokenUsedBeforeIAT:
+		return "exp " + logValue(t.claims.Get("exp").Raw) + ", nbf " + logValue(t.claims.Get("nbf").Raw) + ", iat " + logValue(t.claims.Get("iat").Raw)
+	}
+	return "kid " + logValue(strconv.Quote(t.kid))
+}
+
+// logValue makes a JSON value from a token safe for a log line: printable
+// ASCII, at most 80 bytes.
+func logValue(raw string) string {
+	if raw == "" {
+		return "(none)"
+	}
+	const max = 80
+	b := make([]byte, 0, min(len(raw), max)+3)
+	for i := 0; i < len(raw) && len(b) < max; i++ {
+		if c := raw[i]; c >= 0x20 && c < 0x7f {
+			b = append(b, c)
+		} else {
+			b = append(b, '?')
+		}
+	}
+	if len(raw) > max {
+		b = append(b, "..."...)
+	}
+	return string(b)
 }
 
 func (p *provider) reads(s source) bool {

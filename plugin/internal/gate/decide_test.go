@@ -176,7 +176,8 @@ func TestDecideReportsUnknownKids(t *testing.T) {
 
 func TestResponses(t *testing.T) {
 	g := compile(t, standardConfig(t))
-	for err, k := range answers {
+	for _, err := range all {
+		k := err.kind
 		if !quotable(err.Error()) {
 			t.Errorf("%q cannot be sent in a quoted-string", err)
 		}
@@ -187,5 +188,42 @@ func TestResponses(t *testing.T) {
 		code := map[kind]string{kindMissing: "unauthorized", kindRequest: "invalid_request", kindToken: "invalid_token",
 			kindScope: "insufficient_scope", kindForbidden: "access_denied", kindUnavailable: "temporarily_unavailable"}[k]
 		checkBody(t, d, code)
+	}
+}
+
+// TestRefusalDetailsAreForLogsOnly: a refusal says in Detail what the token
+// held (which audience, kid, algorithm or issuer) for the operator's log, and
+// none of it reaches the client, which sees only the fixed description.
+func TestRefusalDetailsAreForLogsOnly(t *testing.T) {
+	f := fx(t)
+	g := compile(t, standardConfig(t))
+	tests := []struct {
+		name   string
+		token  string
+		detail string
+	}{
+		{"an audience", mint(t, f.corp, issuer.Claims{"aud": "api://elsewhere"}), `aud "api://elsewhere"`},
+		{"an issuer", mint(t, f.corp, issuer.Claims{"iss": "https://evil.example.com"}), `iss "https://evil.example.com"`},
+		{"an unknown kid", mint(t, f.corp, nil, issuer.WithHeader("kid", "rotated-7")), `kid "rotated-7"`},
+		{"an expiry", mint(t, f.corp, issuer.Claims{"exp": 1000}), `exp 1000`},
+		{"control characters are not logged", mint(t, f.corp, issuer.Claims{"aud": "a\nforged log line"}), `aud "a\nforged log line"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := g.Decide(get("/x", bearer(tt.token)...), now())
+			if d.Allow || !strings.Contains(d.Detail, tt.detail) {
+				t.Fatalf("detail %q, want it to contain %q", d.Detail, tt.detail)
+			}
+			if strings.ContainsAny(d.Detail, "\n\r") || strings.Contains(d.Detail, tt.token) {
+				t.Fatalf("detail %q is not safe for a log line", d.Detail)
+			}
+			sent := string(d.Body)
+			for _, h := range d.Headers {
+				sent += h[1]
+			}
+			if strings.Contains(sent, strings.Fields(tt.detail)[1]) {
+				t.Fatalf("the response carries the detail: %s", sent)
+			}
+		})
 	}
 }

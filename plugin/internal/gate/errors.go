@@ -1,88 +1,21 @@
 package gate
 
-import "errors"
-
-// Sentinel errors for every way a request can be refused. Their text is the
-// error_description sent to the client: short, fixed, never derived from the
-// token.
-var (
-	ErrTokenMissing        = errors.New("a bearer token is required")
-	ErrRequestMalformed    = errors.New("malformed authorization header")
-	ErrTokenMultiple       = errors.New("more than one token in the request")
-	ErrPathAmbiguous       = errors.New("the request path is not in canonical form")
-	ErrMethodOverride      = errors.New("method override headers are not accepted")
-	ErrTokenMalformed      = errors.New("malformed token")
-	ErrTokenEncrypted      = errors.New("encrypted tokens (JWE) are not accepted")
-	ErrHeaderUnsupported   = errors.New("unsupported critical or b64 header")
-	ErrAlgorithmNotAllowed = errors.New("signing algorithm not allowed")
-	ErrIssuerNotAccepted   = errors.New("issuer not accepted")
-	ErrUnknownKey          = errors.New("signing key not found")
-	ErrSignatureInvalid    = errors.New("signature is invalid")
-	ErrClaimsMalformed     = errors.New("malformed claims")
-	ErrTokenExpired        = errors.New("token has expired")
-	ErrExpirationMissing   = errors.New("token has no expiration")
-	ErrTokenNotYetValid    = errors.New("token is not valid yet")
-	ErrTokenUsedBeforeIAT  = errors.New("token was issued in the future")
-	ErrLifetimeTooLong     = errors.New("token lifetime is too long")
-	ErrAudienceNotAccepted = errors.New("audience not accepted")
-	ErrTypeNotAccepted     = errors.New("token type not accepted")
-	ErrSubjectNotAccepted  = errors.New("subject not accepted")
-	ErrClaimNotAccepted    = errors.New("a required claim is missing or has another value")
-	ErrPassphraseInvalid   = errors.New("passphrase not accepted")
-	ErrPassphraseBusy      = errors.New("too many passphrase checks at once; retry later")
-	ErrScopeMissing        = errors.New("the token lacks a required scope")
-	ErrNoRule              = errors.New("no rule allows this request")
-	ErrKeysUnavailable     = errors.New("signing keys for this issuer are not available yet; retry later")
-)
-
-// codes names each error for metrics and structured logs.
-var codes = map[error]string{
-	ErrTokenMissing:        "token_missing",
-	ErrRequestMalformed:    "request_malformed",
-	ErrTokenMultiple:       "token_multiple",
-	ErrPathAmbiguous:       "path_ambiguous",
-	ErrMethodOverride:      "method_override",
-	ErrTokenMalformed:      "token_malformed",
-	ErrTokenEncrypted:      "token_encrypted",
-	ErrHeaderUnsupported:   "header_unsupported",
-	ErrAlgorithmNotAllowed: "algorithm_not_allowed",
-	ErrIssuerNotAccepted:   "issuer_not_accepted",
-	ErrUnknownKey:          "unknown_key",
-	ErrSignatureInvalid:    "signature_invalid",
-	ErrClaimsMalformed:     "claims_malformed",
-	ErrTokenExpired:        "token_expired",
-	ErrExpirationMissing:   "expiration_missing",
-	ErrTokenNotYetValid:    "token_not_yet_valid",
-	ErrTokenUsedBeforeIAT:  "issued_in_future",
-	ErrLifetimeTooLong:     "lifetime_too_long",
-	ErrAudienceNotAccepted: "audience_not_accepted",
-	ErrTypeNotAccepted:     "type_not_accepted",
-	ErrSubjectNotAccepted:  "subject_not_accepted",
-	ErrClaimNotAccepted:    "claim_not_accepted",
-	ErrPassphraseInvalid:   "passphrase_invalid",
-	ErrPassphraseBusy:      "passphrase_busy",
-	ErrScopeMissing:        "scope_missing",
-	ErrNoRule:              "no_rule",
-	ErrKeysUnavailable:     "keys_unavailable",
+// Error is one way a request can be refused: the text sent to the client as
+// error_description (short, fixed, never derived from the token), a stable
+// code for metrics and logs, and how it is answered. Every Error is declared
+// once, below, and that declaration is the whole table.
+type Error struct {
+	desc string
+	code string
+	kind kind
 }
 
-// Codes lists every denial code, for metric definitions.
-func Codes() []string {
-	out := make([]string, 0, len(codes))
-	for _, err := range allErrors {
-		out = append(out, codes[err])
-	}
-	return out
-}
+func (e *Error) Error() string { return e.desc }
 
-// allErrors fixes an order for Codes.
-var allErrors = []error{ErrTokenMissing, ErrRequestMalformed, ErrTokenMultiple, ErrPathAmbiguous, ErrMethodOverride, ErrTokenMalformed,
-	ErrTokenEncrypted, ErrHeaderUnsupported, ErrAlgorithmNotAllowed, ErrIssuerNotAccepted, ErrUnknownKey,
-	ErrSignatureInvalid, ErrClaimsMalformed, ErrTokenExpired, ErrExpirationMissing, ErrTokenNotYetValid,
-	ErrTokenUsedBeforeIAT, ErrLifetimeTooLong, ErrAudienceNotAccepted, ErrTypeNotAccepted, ErrSubjectNotAccepted,
-	ErrClaimNotAccepted, ErrPassphraseInvalid, ErrPassphraseBusy, ErrScopeMissing, ErrNoRule, ErrKeysUnavailable}
+// Code is the metric-friendly name, e.g. "token_expired".
+func (e *Error) Code() string { return e.code }
 
-// kind is how a sentinel error is answered.
+// kind is how an Error is answered.
 type kind uint8
 
 const (
@@ -94,48 +27,67 @@ const (
 	kindUnavailable             // 503 with Retry-After: not the client's fault
 )
 
-// answers is the one table from error to response.
-var answers = map[error]kind{
-	ErrTokenMissing:        kindMissing,
-	ErrRequestMalformed:    kindRequest,
-	ErrTokenMultiple:       kindRequest,
-	ErrPathAmbiguous:       kindRequest,
-	ErrMethodOverride:      kindRequest,
-	ErrTokenMalformed:      kindToken,
-	ErrTokenEncrypted:      kindToken,
-	ErrHeaderUnsupported:   kindToken,
-	ErrAlgorithmNotAllowed: kindToken,
-	ErrIssuerNotAccepted:   kindToken,
-	ErrUnknownKey:          kindToken,
-	ErrSignatureInvalid:    kindToken,
-	ErrClaimsMalformed:     kindToken,
-	ErrTokenExpired:        kindToken,
-	ErrExpirationMissing:   kindToken,
-	ErrTokenNotYetValid:    kindToken,
-	ErrTokenUsedBeforeIAT:  kindToken,
-	ErrLifetimeTooLong:     kindToken,
-	ErrAudienceNotAccepted: kindToken,
-	ErrTypeNotAccepted:     kindToken,
-	ErrSubjectNotAccepted:  kindToken,
-	ErrClaimNotAccepted:    kindToken,
-	ErrPassphraseInvalid:   kindToken,
-	ErrPassphraseBusy:      kindUnavailable,
-	ErrScopeMissing:        kindScope,
-	ErrNoRule:              kindForbidden,
-	ErrKeysUnavailable:     kindUnavailable,
+// all lists every Error in declaration order, for Codes.
+var all []*Error
+
+func newError(code string, k kind, desc string) *Error {
+	e := &Error{desc: desc, code: code, kind: k}
+	all = append(all, e)
+	return e
+}
+
+// The table: every way a request can be refused.
+var (
+	ErrTokenMissing        = newError("token_missing", kindMissing, "a bearer token is required")
+	ErrRequestMalformed    = newError("request_malformed", kindRequest, "malformed authorization header")
+	ErrTokenMultiple       = newError("token_multiple", kindRequest, "more than one token in the request")
+	ErrPathAmbiguous       = newError("path_ambiguous", kindRequest, "the request path is not in canonical form")
+	ErrMethodOverride      = newError("method_override", kindRequest, "method override headers are not accepted")
+	ErrTokenMalformed      = newError("token_malformed", kindToken, "malformed token")
+	ErrTokenEncrypted      = newError("token_encrypted", kindToken, "encrypted tokens (JWE) are not accepted")
+	ErrHeaderUnsupported   = newError("header_unsupported", kindToken, "unsupported critical or b64 header")
+	ErrAlgorithmNotAllowed = newError("algorithm_not_allowed", kindToken, "signing algorithm not allowed")
+	ErrIssuerNotAccepted   = newError("issuer_not_accepted", kindToken, "issuer not accepted")
+	ErrUnknownKey          = newError("unknown_key", kindToken, "signing key not found")
+	ErrSignatureInvalid    = newError("signature_invalid", kindToken, "signature is invalid")
+	ErrClaimsMalformed     = newError("claims_malformed", kindToken, "malformed claims")
+	ErrTokenExpired        = newError("token_expired", kindToken, "token has expired")
+	ErrExpirationMissing   = newError("expiration_missing", kindToken, "token has no expiration")
+	ErrTokenNotYetValid    = newError("token_not_yet_valid", kindToken, "token is not valid yet")
+	ErrTokenUsedBeforeIAT  = newError("issued_in_future", kindToken, "token was issued in the future")
+	ErrLifetimeTooLong     = newError("lifetime_too_long", kindToken, "token lifetime is too long")
+	ErrAudienceNotAccepted = newError("audience_not_accepted", kindToken, "audience not accepted")
+	ErrTypeNotAccepted     = newError("type_not_accepted", kindToken, "token type not accepted")
+	ErrSubjectNotAccepted  = newError("subject_not_accepted", kindToken, "subject not accepted")
+	ErrClaimNotAccepted    = newError("claim_not_accepted", kindToken, "a required claim is missing or has another value")
+	ErrPassphraseInvalid   = newError("passphrase_invalid", kindToken, "passphrase not accepted")
+	ErrPassphraseBusy      = newError("passphrase_busy", kindUnavailable, "too many passphrase checks at once; retry later")
+	ErrScopeMissing        = newError("scope_missing", kindScope, "the token lacks a required scope")
+	ErrNoRule              = newError("no_rule", kindForbidden, "no rule allows this request")
+	ErrKeysUnavailable     = newError("keys_unavailable", kindUnavailable, "signing keys for this issuer are not available yet; retry later")
+)
+
+// Codes lists every denial code, for metric definitions.
+func Codes() []string {
+	out := make([]string, len(all))
+	for i, e := range all {
+		out[i] = e.code
+	}
+	return out
 }
 
 // deny builds the local response for err. scopes is the scope list of a
 // kindScope answer.
 func (g *Gate) deny(err error, scopes string) Decision {
-	k, ok := answers[err]
-	if !ok {
+	e, ok := err.(*Error)
+	if !ok || e == nil {
 		// An error outside the table is a bug; answer it as a server error
 		// rather than guess.
 		return Decision{Status: 500, Reason: "internal error: " + err.Error(), Code: "internal_error",
 			Headers: jsonHeaders(), Body: body("internal_error", "the request could not be checked")}
 	}
-	d := Decision{Reason: err.Error(), Code: codes[err], Headers: jsonHeaders()}
+	k := e.kind
+	d := Decision{Reason: e.desc, Code: e.code, Headers: jsonHeaders()}
 	challenge := `Bearer realm="` + g.realm + `"`
 	switch k {
 	case kindMissing:

@@ -424,12 +424,12 @@ func TestDryRun(t *testing.T) {
 }
 
 func TestEveryErrorHasACode(t *testing.T) {
-	if len(codes) != len(answers) || len(allErrors) != len(answers) {
-		t.Fatalf("%d codes, %d ordered errors, %d answers", len(codes), len(allErrors), len(answers))
+	if len(all) < 27 {
+		t.Fatalf("only %d errors in the table", len(all))
 	}
 	seen := map[string]bool{}
-	for _, err := range allErrors {
-		c := codes[err]
+	for _, err := range all {
+		c := err.Code()
 		if c == "" || seen[c] || strings.ContainsAny(c, " .") {
 			t.Errorf("%v: code %q missing, repeated or not metric-friendly", err, c)
 		}
