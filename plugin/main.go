@@ -48,16 +48,17 @@ func (p *plugin) OnPluginStart(size int) types.OnPluginStartStatus {
 		return types.OnPluginStartStatusFailed
 	}
 	cfg, p.hooks = testHooks(cfg)
-	g, warnings, err := gate.Compile(cfg)
+	var opts []gate.Option
+	if v := hostVerifier(); v != nil {
+		opts = append(opts, gate.WithVerifier(v))
+	}
+	g, warnings, err := gate.Compile(cfg, opts...)
 	for _, w := range warnings {
 		proxywasm.LogWarn(w)
 	}
 	if err != nil {
 		proxywasm.LogError("configuration refused: " + err.Error())
 		return types.OnPluginStartStatusFailed
-	}
-	if v := hostVerifier(); v != nil {
-		g.UseVerifier(v)
 	}
 	p.gate = g
 	p.metrics.define(g)

@@ -81,10 +81,13 @@ const (
 	defaultCacheSize = 1024
 )
 
+// Option sets up a Gate beyond its configuration, at Compile time only.
+type Option func(*Gate)
+
 // Compile parses and validates a plugin configuration (docs/configuration.md). It
 // returns warnings for parts that are ignored (unusable JWKs) and an error
 // naming the JSON path of the first problem.
-func Compile(config []byte) (*Gate, []string, error) {
+func Compile(config []byte, opts ...Option) (*Gate, []string, error) {
 	if len(strings.TrimSpace(string(config))) == 0 {
 		return nil, nil, errors.New("configuration is empty: want a JSON object with \"providers\"")
 	}
@@ -99,6 +102,9 @@ func Compile(config []byte) (*Gate, []string, error) {
 	g := c.gate(root)
 	if c.err != nil {
 		return nil, c.warnings, c.err
+	}
+	for _, o := range opts {
+		o(g)
 	}
 	return g, c.warnings, nil
 }

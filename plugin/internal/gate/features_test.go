@@ -382,17 +382,16 @@ func TestRuleMatching(t *testing.T) {
 	}
 }
 
-func TestUseVerifier(t *testing.T) {
+func TestWithVerifier(t *testing.T) {
 	f := fx(t)
-	g := compile(t, standardConfig(t))
 	tok := mint(t, f.corp, nil)
 	var calls int
 	// A verifier that refuses everything it handles proves it is consulted;
 	// one that handles nothing leaves the in-module path in charge.
-	g.UseVerifier(func(alg string, _ crypto.PublicKey, _ string, _ []byte) (bool, bool) {
+	g := compile(t, standardConfig(t), WithVerifier(func(alg string, _ crypto.PublicKey, _ string, _ []byte) (bool, bool) {
 		calls++
 		return false, alg == "RS256"
-	})
+	}))
 	if d := g.Decide(get("/models", bearer(tok)...), now()); d.Allow || calls != 1 {
 		t.Fatalf("the verifier was not used: calls %d, %+v", calls, d)
 	}

@@ -84,9 +84,9 @@ func standardConfig(t testing.TB) string {
 }`
 }
 
-func compile(t testing.TB, config string) *Gate {
+func compile(t testing.TB, config string, opts ...Option) *Gate {
 	t.Helper()
-	g, warnings, err := Compile([]byte(config))
+	g, warnings, err := Compile([]byte(config), opts...)
 	if err != nil {
 		t.Fatalf("Compile: %v", err)
 	}
