@@ -25,8 +25,14 @@ import (
 // Bodies stream through untouched when the plugin has no body callbacks;
 // otherwise each chunk is offered to it, and the data it asks to buffer is
 // held up to WithMaxBodyBytes.
+//
+// Hop-by-hop headers, and every header the request's Connection header
+// names, are removed before the plugin sees the request (as Envoy does), so
+// a proxy used as next cannot remove a header the plugin set: see
+// withoutHopByHop for the list and its two exceptions.
 func (p *Plugin) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = withoutHopByHop(r)
 		s, err := p.NewStream(r.Context())
 		if err != nil {
 			p.fail(w, r, next, err)

@@ -2,7 +2,9 @@ package host_test
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -11,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/tokengate/tokengate/host"
+	"github.com/tokengate/tokengate/testhost"
 )
 
 // echo is an upstream that answers with what it received.
@@ -140,4 +143,52 @@ func TestMiddlewareInFrontOfAReverseProxy(t *testing.T) {
 		}
 	}
 	passed(t, c.log.take())
+}
+
+// TestMiddlewareRemovesHopByHopHeadersBeforeThePlugin: a client that names
+// the header the plugin sets (x-seen) in Connection must not make the
+// reverse proxy behind the middleware delete it, and its forged copy must
+// not reach the upstream either.
+func TestMiddlewareRemovesHopByHopHeadersBeforeThePlugin(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	p, err := host.Load(ctx, testhost.Build(t, "github.com/tokengate/tokengate/host/testdata/guest"),
+		host.WithPoolSize(1), host.WithLogger(slog.New(slog.DiscardHandler)), host.WithVMID("hop-"+t.Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(ctx) })
+	if err := p.Configure(ctx, []byte("ok")); err != nil {
+		t.Fatal(err)
+	}
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "x-seen=%q keep-alive=%q proxy-authorization=%q", r.Header.Values("X-Seen"), r.Header.Values("Keep-Alive"), r.Header.Values("Proxy-Authorization"))
+	}))
+	defer up.Close()
+	u, _ := url.Parse(up.URL)
+	srv := httptest.NewServer(p.Middleware(httputil.NewSingleHostReverseProxy(u)))
+	defer srv.Close()
+	tests := []struct {
+		name    string
+		headers http.Header
+	}{
+		{name: "a forged header named in Connection is replaced by the plugin's", headers: http.Header{"Connection": {"X-Seen"}, "X-Seen": {"forged"}}},
+		{name: "a header named in Connection among others", headers: http.Header{"Connection": {"keep-alive, x-seen"}, "Keep-Alive": {"timeout=5"}}},
+		{name: "a header named in a second Connection line", headers: http.Header{"Connection": {"keep-alive", "X-Seen"}, "Proxy-Authorization": {"Basic eDp5"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/x", nil)
+			req.Header = tt.headers
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if want := `x-seen=["/x"] keep-alive=[] proxy-authorization=[]`; res.StatusCode != 200 || string(body) != want {
+				t.Fatalf("upstream got %d %s, want %s", res.StatusCode, body, want)
+			}
+		})
+	}
 }

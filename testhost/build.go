@@ -2,23 +2,9 @@ package testhost
 
 import (
 	"os"
-	"os/exec"
-	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/tokengate/tokengate/internal/wasmbuild"
-)
-
-type built struct {
-	once sync.Once
-	wasm []byte
-	err  string
-}
-
-var (
-	buildsMu sync.Mutex
-	builds   = map[string]*built{}
 )
 
 // Wasm returns the tokengate plugin: the file named by TOKENGATE_WASM, or
@@ -45,40 +31,9 @@ func TestHooksWasm(t testing.TB) []byte {
 // process and returns its bytes. A failed build fails the test.
 func Build(t testing.TB, pkg string) []byte {
 	t.Helper()
-	buildsMu.Lock()
-	b, ok := builds[pkg]
-	if !ok {
-		b = &built{}
-		builds[pkg] = b
-	}
-	buildsMu.Unlock()
-	b.once.Do(func() { b.wasm, b.err = build(pkg) })
-	if b.err != "" {
-		t.Fatalf("testhost: %s", b.err)
-	}
-	return b.wasm
-}
-
-func build(pkg string) ([]byte, string) {
-	root, err := wasmbuild.ModuleRoot()
+	b, err := os.ReadFile(wasmbuild.Package(t, pkg))
 	if err != nil {
-		return nil, "cannot find the module root (go env GOMOD): " + err.Error() + "; is the go command on PATH?"
+		t.Fatalf("testhost: reading the module built from %s: %v", pkg, err)
 	}
-	dir, err := os.MkdirTemp("", "testhost-wasm-")
-	if err != nil {
-		return nil, err.Error()
-	}
-	defer os.RemoveAll(dir)
-	out := filepath.Join(dir, "plugin.wasm")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", out, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return nil, "building " + pkg + " for wasip1 failed (" + err.Error() + "):\n" + string(msg)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		return nil, err.Error()
-	}
-	return b, ""
+	return b
 }

@@ -1,16 +1,21 @@
-// Package wasmbuild gives tests the path of the real plugin module.
+// Package wasmbuild builds Proxy-Wasm modules from this source tree for
+// tests: the real plugin, the plugin with its test hooks, and test guests.
 //
 // Tests must never depend on someone having run `make wasm` by hand, and
 // must never silently test a stale module. So: if TOKENGATE_WASM names a
-// file (make test builds it first and sets it), that file is used; otherwise
-// the plugin is built once per test process from the source tree, with the
-// same flags the Makefile uses. A failed build fails the test; it never
+// file (make test builds it first and sets it), that file is the plugin;
+// otherwise the plugin is built once per test process from the source tree,
+// with the flags the Makefile uses. Every other module is built the same
+// way, once per package and flags. A failed build fails the test; it never
 // skips.
 //
-//	path := wasmbuild.Path(t)
+//	path := wasmbuild.Path(t)                        // the plugin
+//	guest := wasmbuild.Package(t, "./host/testdata/conformance")
 package wasmbuild
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,18 +24,22 @@ import (
 	"testing"
 )
 
-type moduleBuild struct {
+// Plugin is the package of the release module.
+const Plugin = "./plugin"
+
+type build struct {
 	once sync.Once
 	path string
-	err  string
+	err  error
 }
 
 var (
-	release   moduleBuild
-	testHooks moduleBuild
+	mu     sync.Mutex
+	builds = map[string]*build{}
 )
 
-// Path returns the path of tokengate.wasm, building it if needed.
+// Path returns the path of tokengate.wasm: TOKENGATE_WASM, or the plugin
+// built from source.
 func Path(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv("TOKENGATE_WASM"); p != "" {
@@ -39,7 +48,7 @@ func Path(t testing.TB) string {
 		}
 		return p
 	}
-	return release.get(t)
+	return Package(t, Plugin)
 }
 
 // TestHooksPath returns a module built with -tags tokengate_testhooks, which
@@ -47,19 +56,10 @@ func Path(t testing.TB) string {
 // It is always built from source: a release module must never carry the hooks.
 func TestHooksPath(t testing.TB) string {
 	t.Helper()
-	return testHooks.get(t, "-tags=tokengate_testhooks")
+	return Package(t, Plugin, "-tags=tokengate_testhooks")
 }
 
-func (b *moduleBuild) get(t testing.TB, flags ...string) string {
-	t.Helper()
-	b.once.Do(func() { b.path, b.err = compile(flags) })
-	if b.err != "" {
-		t.Fatal(b.err)
-	}
-	return b.path
-}
-
-// Bytes returns the module's bytes.
+// Bytes returns the plugin's bytes.
 func Bytes(t testing.TB) []byte {
 	t.Helper()
 	b, err := os.ReadFile(Path(t))
@@ -69,31 +69,57 @@ func Bytes(t testing.TB) []byte {
 	return b
 }
 
+// Package builds pkg (a path relative to the module root, such as
+// "./host/testdata/conformance", or an import path inside this module) as a
+// wasip1 reactor once per test process and flags, and returns the module's
+// path.
+func Package(t testing.TB, pkg string, flags ...string) string {
+	t.Helper()
+	key := pkg + "\x00" + strings.Join(flags, "\x00")
+	mu.Lock()
+	b, ok := builds[key]
+	if !ok {
+		b = &build{}
+		builds[key] = b
+	}
+	mu.Unlock()
+	b.once.Do(func() { b.path, b.err = compile(pkg, flags) })
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
+}
+
 // ModuleRoot returns the directory holding go.mod.
 func ModuleRoot() (string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("wasmbuild: go env GOMOD: %w; is the go command on PATH?", err)
 	}
-	return filepath.Dir(strings.TrimSpace(string(out))), nil
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", errors.New("wasmbuild: not inside a Go module; run the tests from the repository")
+	}
+	return filepath.Dir(mod), nil
 }
 
-func compile(flags []string) (path, errMsg string) {
+func compile(pkg string, flags []string) (string, error) {
 	root, err := ModuleRoot()
 	if err != nil {
-		return "", "wasmbuild: cannot find the module root: " + err.Error()
+		return "", err
 	}
 	dir, err := os.MkdirTemp("", "tokengate-wasm-")
 	if err != nil {
-		return "", "wasmbuild: " + err.Error()
+		return "", fmt.Errorf("wasmbuild: %w", err)
 	}
-	out := filepath.Join(dir, "tokengate.wasm")
-	args := append([]string{"build", "-buildmode=c-shared", "-trimpath", "-buildvcs=false", "-ldflags=-w", "-o", out}, flags...)
-	cmd := exec.Command("go", append(args, "./plugin")...)
+	out := filepath.Join(dir, filepath.Base(strings.TrimSuffix(pkg, "/"))+".wasm")
+	args := []string{"build", "-buildmode=c-shared", "-trimpath", "-buildvcs=false", "-ldflags=-w", "-o", out}
+	args = append(append(args, flags...), pkg)
+	cmd := exec.Command("go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", "wasmbuild: building the plugin failed: " + err.Error() + "\n" + string(msg)
+		return "", fmt.Errorf("wasmbuild: building %s for wasip1: %w\n%s", pkg, err, msg)
 	}
-	return out, ""
+	return out, nil
 }

@@ -442,7 +442,7 @@ func startGoHost(work string, upPort int, wasm, pluginConfig string, procs *[]*p
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(listen)
 	p, err := startProcess(tokengateProxy, work, bin, "--plugin", wasm, "--config", cfg, "--listen", addr,
-		"--upstream", "http://127.0.0.1:"+strconv.Itoa(upPort))
+		"--upstream", "http://127.0.0.1:"+strconv.Itoa(upPort), "--admin-listen", "off")
 	if err != nil {
 		return target{}, err
 	}

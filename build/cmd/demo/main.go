@@ -82,7 +82,11 @@ func run(plugin string, keep bool) error {
 	if err != nil {
 		return err
 	}
-	args := []string{"--plugin", plugin, "--config", cfgPath, "--listen", listen, "--upstream", up}
+	admin, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	args := []string{"--plugin", plugin, "--config", cfgPath, "--listen", listen, "--upstream", up, "--admin-listen", admin}
 	fmt.Printf("$ tokengate-proxy %s\n", strings.Join(args, " "))
 	proxy := exec.Command(proxyBin, args...)
 	logs, err := os.Create(filepath.Join(dir, "proxy.log"))
@@ -98,7 +102,7 @@ func run(plugin string, keep bool) error {
 		_ = proxy.Wait()
 	}()
 	base := "http://" + listen
-	if err := waitReady(base); err != nil {
+	if err := waitReady("http://" + admin); err != nil {
 		b, _ := os.ReadFile(logs.Name())
 		return fmt.Errorf("%w\nproxy log:\n%s", err, b)
 	}
@@ -225,10 +229,12 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-func waitReady(base string) error {
+// waitReady polls the proxy's admin listener (admin is its base URL) until
+// /readyz answers 200.
+func waitReady(admin string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/readyz")
+		resp, err := http.Get(admin + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

@@ -77,7 +77,12 @@ func TestProxyFetchesAndRotatesKeys(t *testing.T) {
 		}
 		return time.Since(start)
 	}
-	waitFor("ready", func() bool { return do("/readyz", "") == 200 })
+	admin := px.adminHandler()
+	waitFor("ready", func() bool {
+		rec := httptest.NewRecorder()
+		admin.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+		return rec.Code == 200
+	})
 	tok, _ := iss.Mint(issuer.Claims{"sub": "alice"})
 	if c := do("/score", tok); c != 200 {
 		t.Fatalf("a token of the fetched key set got %d", c)

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -85,20 +86,41 @@ func TestProxyServesALoadWithoutErrors(t *testing.T) {
 
 func TestSettingsFileAndFlags(t *testing.T) {
 	dir := t.TempDir()
-	file := filepath.Join(dir, "proxy.json")
-	os.WriteFile(file, []byte(`{"plugin":"p.wasm","config":"c.json","upstream":"http://127.0.0.1:9","listen":"127.0.0.1:1","upstream_timeout":"3s","pool":4}`), 0o600)
-	bad := filepath.Join(dir, "bad.json")
-	os.WriteFile(bad, []byte(`{"plugins":"typo"}`), 0o600)
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	file := write("proxy.json", `{"plugin":"p.wasm","config":"c.json","upstream":"http://127.0.0.1:9","listen":"127.0.0.1:1","upstream_timeout":"3s","pool":4,`+
+		`"admin_listen":"127.0.0.1:7","trusted_proxies":["10.0.0.0/8","192.0.2.7"]}`)
+	adminOff := write("off.json", `{"plugin":"p","config":"c","upstream":"http://u","admin_listen":"off"}`)
+	adminEmpty := write("empty.json", `{"plugin":"p","config":"c","upstream":"http://u","admin_listen":""}`)
+	badCIDR := write("cidr.json", `{"plugin":"p","config":"c","upstream":"http://u","trusted_proxies":["10.0.0.0/33"]}`)
+	bad := write("bad.json", `{"plugins":"typo"}`)
+	required := []string{"--plugin", "p", "--config", "c", "--upstream", "http://u"}
 	tests := []struct {
 		name    string
 		args    []string
 		listen  string
+		admin   string
+		trusted []string
 		timeout time.Duration
 		wantErr bool
 	}{
-		{name: "the settings file supplies every option", args: []string{"--settings", file}, listen: "127.0.0.1:1", timeout: 3 * time.Second},
-		{name: "a flag wins over the file", args: []string{"--settings", file, "--listen", "127.0.0.1:2"}, listen: "127.0.0.1:2", timeout: 3 * time.Second},
-		{name: "flags alone work", args: []string{"--plugin", "p", "--config", "c", "--upstream", "http://u"}, listen: "127.0.0.1:8080", timeout: time.Minute},
+		{name: "the settings file supplies every option", args: []string{"--settings", file}, listen: "127.0.0.1:1", admin: "127.0.0.1:7",
+			trusted: []string{"10.0.0.0/8", "192.0.2.7"}, timeout: 3 * time.Second},
+		{name: "a flag wins over the file", args: []string{"--settings", file, "--listen", "127.0.0.1:2", "--admin-listen", "127.0.0.1:3", "--trusted-proxies", "172.16.0.0/12"},
+			listen: "127.0.0.1:2", admin: "127.0.0.1:3", trusted: []string{"172.16.0.0/12"}, timeout: 3 * time.Second},
+		{name: "flags alone work, with the admin listener on loopback and no trusted proxy", args: required,
+			listen: "127.0.0.1:8080", admin: defaultAdminListen, timeout: time.Minute},
+		{name: "--admin-listen off disables the admin listener", args: append([]string{"--admin-listen", "off"}, required...), listen: "127.0.0.1:8080", timeout: time.Minute},
+		{name: "an empty --admin-listen disables the admin listener", args: append([]string{"--admin-listen", ""}, required...), listen: "127.0.0.1:8080", timeout: time.Minute},
+		{name: "admin_listen off in the file disables the admin listener", args: []string{"--settings", adminOff}, listen: "127.0.0.1:8080", timeout: time.Minute},
+		{name: "an empty admin_listen in the file disables the admin listener", args: []string{"--settings", adminEmpty}, listen: "127.0.0.1:8080", timeout: time.Minute},
+		{name: "a bad CIDR in --trusted-proxies is an error", args: append([]string{"--trusted-proxies", "10.0.0.0/8,nope"}, required...), wantErr: true},
+		{name: "a bad CIDR in the file is an error", args: []string{"--settings", badCIDR}, wantErr: true},
 		{name: "an unknown key in the file is an error", args: []string{"--settings", bad}, wantErr: true},
 		{name: "missing required options are an error", args: []string{"--plugin", "p"}, wantErr: true},
 	}
@@ -108,8 +130,15 @@ func TestSettingsFileAndFlags(t *testing.T) {
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
 			}
-			if !tc.wantErr && (st.Listen != tc.listen || st.UpstreamTimeout != tc.timeout) {
-				t.Errorf("listen %q timeout %v, want %q %v", st.Listen, st.UpstreamTimeout, tc.listen, tc.timeout)
+			if tc.wantErr {
+				return
+			}
+			if st.Listen != tc.listen || st.UpstreamTimeout != tc.timeout || st.AdminListen != tc.admin || !slices.Equal(st.TrustedProxies, tc.trusted) {
+				t.Errorf("listen %q timeout %v admin %q trusted %q, want %q %v %q %q",
+					st.Listen, st.UpstreamTimeout, st.AdminListen, st.TrustedProxies, tc.listen, tc.timeout, tc.admin, tc.trusted)
+			}
+			if len(st.fwd.trusted) != len(tc.trusted) {
+				t.Errorf("%d trusted prefixes parsed, want %d", len(st.fwd.trusted), len(tc.trusted))
 			}
 		})
 	}

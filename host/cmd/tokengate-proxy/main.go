@@ -5,13 +5,17 @@
 //	    --listen 127.0.0.1:8080 --upstream http://127.0.0.1:9000
 //
 // Options may also come from a JSON file (--settings proxy.json, keys named
-// like the flags); flags on the command line win. It serves /healthz,
+// like the flags); flags on the command line win. Every request on --listen,
+// whatever its path, goes through the plugin to the upstream. /healthz,
 // /readyz and /metrics (Prometheus text: the plugin's metrics plus request
-// counts and a latency histogram) itself, streams bodies, bounds the wait
-// for upstream response headers (--upstream-timeout), logs JSON, re-reads
-// --config on SIGHUP (a refused configuration leaves the current one
-// serving) and shuts down gracefully on SIGINT or SIGTERM. Run it with
-// --help for every flag.
+// counts and a latency histogram) are served on a separate admin listener
+// (--admin-listen, default 127.0.0.1:9903; "off" disables it). The proxy
+// sets X-Forwarded-For, -Host and -Proto itself and drops those a client
+// sent, unless the client is a proxy listed in --trusted-proxies. It streams
+// bodies, bounds the wait for upstream response headers
+// (--upstream-timeout), logs JSON, re-reads --config on SIGHUP (a refused
+// configuration leaves the current one serving) and shuts down gracefully
+// on SIGINT or SIGTERM. Run it with --help for every flag.
 //
 // Providers without inline "jwks" get their keys from jwksfetch, run
 // in-process: discovery, refresh, rotation and the plugin's unknown-kid
@@ -27,11 +31,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -62,16 +68,26 @@ type settings struct {
 	CacheDir        string        `json:"cache_dir"`
 	UpstreamTimeout time.Duration `json:"-"`
 	Timeout         string        `json:"upstream_timeout"`
+	AdminListen     string        `json:"-"`
+	Admin           *string       `json:"admin_listen"` // in the file: nil when absent, so that "" can disable
+	TrustedProxies  []string      `json:"trusted_proxies"`
+	fwd             forwarding
 }
 
+// defaultAdminListen is loopback only: health, readiness and metrics are for
+// the operator's probes, not for clients. 9901 is Envoy's usual admin port
+// and 9902 jwksfetch's, so the proxy takes the next one.
+const defaultAdminListen = "127.0.0.1:9903"
+
 func parseSettings(args []string) (settings, error) {
-	st := settings{Listen: "127.0.0.1:8080", UpstreamTimeout: 60 * time.Second}
+	st := settings{Listen: "127.0.0.1:8080", UpstreamTimeout: 60 * time.Second, AdminListen: defaultAdminListen}
 	fs := flag.NewFlagSet("tokengate-proxy", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: tokengate-proxy --plugin FILE --config FILE --upstream URL [flags]\n\n"+
 			"A reverse proxy that runs the tokengate Proxy-Wasm plugin on every request before forwarding it.\n"+
-			"It serves /healthz, /readyz (ready once a configuration is applied) and /metrics (Prometheus)\n"+
-			"itself, logs JSON to stderr, re-reads --config on SIGHUP and shuts down gracefully on SIGINT/SIGTERM.\n\nFlags:\n")
+			"Every path on --listen goes through the plugin to the upstream. /healthz, /readyz (ready once a\n"+
+			"configuration is applied) and /metrics (Prometheus) are served on --admin-listen. It logs JSON to\n"+
+			"stderr, re-reads --config on SIGHUP and shuts down gracefully on SIGINT/SIGTERM.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	settingsFile := fs.String("settings", "", "JSON `file` with any of the options below (keys as the flag names, with _ for -); flags win")
@@ -83,6 +99,8 @@ func parseSettings(args []string) (settings, error) {
 	fs.IntVar(&st.Pool, "pool", 0, "number of plugin VMs (0 means GOMAXPROCS)")
 	fs.BoolVar(&st.FailOpen, "fail-open", false, "forward requests when the plugin crashes instead of answering 500 (insecure)")
 	fs.StringVar(&st.CacheDir, "cache-dir", "", "`directory` for compiled plugin code between runs")
+	fs.StringVar(&st.AdminListen, "admin-listen", st.AdminListen, "`address` for /healthz, /readyz and /metrics; keep it on loopback or a private network; \"off\" or \"\" disables it")
+	trusted := fs.String("trusted-proxies", "", "comma-separated `CIDRs` of proxies in front of this one whose X-Forwarded-* headers are believed (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return st, err
 	}
@@ -111,6 +129,12 @@ func parseSettings(args []string) (settings, error) {
 		apply("pool", func() { st.Pool = cmp.Or(file.Pool, st.Pool) })
 		apply("fail-open", func() { st.FailOpen = file.FailOpen || st.FailOpen })
 		apply("cache-dir", func() { st.CacheDir = cmp.Or(file.CacheDir, st.CacheDir) })
+		apply("admin-listen", func() {
+			if file.Admin != nil {
+				st.AdminListen = *file.Admin
+			}
+		})
+		apply("trusted-proxies", func() { st.TrustedProxies = file.TrustedProxies })
 		if file.Timeout != "" && !set["upstream-timeout"] {
 			d, err := time.ParseDuration(file.Timeout)
 			if err != nil {
@@ -119,6 +143,17 @@ func parseSettings(args []string) (settings, error) {
 			st.UpstreamTimeout = d
 		}
 	}
+	if *trusted != "" {
+		st.TrustedProxies = strings.Split(*trusted, ",")
+	}
+	if st.AdminListen == "off" {
+		st.AdminListen = ""
+	}
+	fwd, err := parseTrustedProxies(st.TrustedProxies)
+	if err != nil {
+		return st, err
+	}
+	st.fwd = fwd
 	if st.Plugin == "" || st.Config == "" || st.Upstream == "" {
 		fs.Usage()
 		return st, errors.New("--plugin, --config and --upstream are required (on the command line or in --settings)")
@@ -162,8 +197,26 @@ func run(args []string) error {
 	}
 	defer p.Close(context.Background())
 	px := newProxy(p, reverseProxy(up, st.UpstreamTimeout, logger), logger)
+	px.fwd = st.fwd
 	keys.px = px
 	px.keys = keys
+	// The admin listener opens first: /healthz answers and /readyz says 503
+	// while the first key sets are fetched.
+	errc := make(chan error, 2)
+	var admin *http.Server
+	if st.AdminListen != "" {
+		lis, err := net.Listen("tcp", st.AdminListen)
+		if err != nil {
+			return fmt.Errorf("--admin-listen: %w (choose a free address, or pass --admin-listen off)", err)
+		}
+		admin = &http.Server{Handler: px.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := admin.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("admin listener: %w", err)
+			}
+		}()
+		logger.Info("admin listening", "addr", lis.Addr().String())
+	}
 	if err := keys.apply(ctx, cfg); err != nil {
 		return err
 	}
@@ -184,9 +237,8 @@ func run(args []string) error {
 		}
 	}()
 	srv := &http.Server{Addr: st.Listen, Handler: px, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	logger.Info("listening", "addr", st.Listen, "upstream", up.String())
+	logger.Info("listening", "addr", st.Listen, "upstream", up.String(), "trusted_proxies", st.TrustedProxies)
 	select {
 	case err := <-errc:
 		return err
@@ -195,13 +247,33 @@ func run(args []string) error {
 	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	if admin != nil {
+		_ = admin.Shutdown(sctx)
+	}
 	return srv.Shutdown(sctx)
 }
 
+// forwardingHeaders are the headers httputil.ReverseProxy removes before
+// Rewrite runs; reverseProxy copies them back from the request the plugin
+// passed, which already holds the values forwarding.apply settled.
+var forwardingHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"}
+
 // reverseProxy forwards to up, streaming bodies, with a bound on how long
-// the upstream may take to start answering.
+// the upstream may take to start answering. The upstream gets the request
+// as the plugin passed it: its Host, its query string as sent, and the
+// forwarding headers the proxy set before the plugin ran (the proxy adds no
+// X-Forwarded-For of its own afterwards, unlike a Director-based proxy).
 func reverseProxy(up *url.URL, timeout time.Duration, logger *slog.Logger) *httputil.ReverseProxy {
-	rp := httputil.NewSingleHostReverseProxy(up)
+	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(up)
+		pr.Out.Host = pr.In.Host
+		pr.Out.URL.RawQuery = joinQuery(up.RawQuery, pr.In.URL.RawQuery)
+		for _, k := range forwardingHeaders {
+			if v, ok := pr.In.Header[k]; ok {
+				pr.Out.Header[k] = v
+			}
+		}
+	}}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.ResponseHeaderTimeout = timeout
 	tr.MaxIdleConnsPerHost = 256
@@ -211,4 +283,13 @@ func reverseProxy(up *url.URL, timeout time.Duration, logger *slog.Logger) *http
 		w.WriteHeader(http.StatusBadGateway)
 	}
 	return rp
+}
+
+// joinQuery joins the upstream URL's query and the request's, unchanged, so
+// that the upstream sees the parameters the plugin judged.
+func joinQuery(up, in string) string {
+	if up == "" || in == "" {
+		return up + in
+	}
+	return up + "&" + in
 }

@@ -15,7 +15,8 @@ import (
 	"github.com/tokengate/tokengate/internal/abi"
 )
 
-// proxy serves the plugin-guarded upstream plus health and metrics endpoints.
+// proxy serves the plugin-guarded upstream on the proxied listener, and
+// health, readiness and metrics on the admin listener (adminHandler).
 // Configure is the one place a new configuration (for example with freshly
 // fetched keys) enters the running plugin.
 type proxy struct {
@@ -25,6 +26,7 @@ type proxy struct {
 	ready   atomic.Bool
 	stats   *requestStats
 	keys    *keySource // nil in tests without a fetcher
+	fwd     forwarding // zero: no peer is trusted
 }
 
 func newProxy(p *host.Plugin, upstream http.Handler, log *slog.Logger) *proxy {
@@ -42,12 +44,29 @@ func (x *proxy) Configure(ctx context.Context, cfg []byte) error {
 	return nil
 }
 
+// ServeHTTP forwards every request, whatever its path, through the plugin
+// to the upstream: the proxy answers nothing itself on this listener, so the
+// upstream's own /healthz or /metrics stay reachable (and guarded), and the
+// proxy's metrics are not served to whoever can reach the proxied port. The
+// forwarding headers are settled first, so the plugin sees them as the
+// upstream will.
 func (x *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/healthz":
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	x.guarded.ServeHTTP(sw, x.fwd.apply(r))
+	x.stats.observe(sw.code, time.Since(start))
+}
+
+// adminHandler serves /healthz, /readyz (200 once a configuration is
+// applied and every provider has its key set) and /metrics (Prometheus
+// text). It belongs on a listener of its own (--admin-listen), reachable
+// only by the operator's probes and scrapers.
+func (x *proxy) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
-		return
-	case "/readyz":
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if !x.ready.Load() {
 			http.Error(w, "no configuration applied yet", http.StatusServiceUnavailable)
 			return
@@ -57,15 +76,11 @@ func (x *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		fmt.Fprintln(w, "ready")
-		return
-	case "/metrics":
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		x.writeMetrics(w)
-		return
-	}
-	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
-	x.guarded.ServeHTTP(sw, r)
-	x.stats.observe(sw.code, time.Since(start))
+	})
+	return mux
 }
 
 type statusWriter struct {

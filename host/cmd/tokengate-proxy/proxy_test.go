@@ -13,7 +13,11 @@ import (
 	"github.com/tokengate/tokengate/testhost"
 )
 
-func TestProxyGuardsUpstreamAndReportsMetrics(t *testing.T) {
+// TestProxyForwardsEveryPathAndServesAdminSeparately: the proxied handler
+// answers nothing itself, /healthz and /metrics included (they go through
+// the plugin to the upstream); health, readiness and metrics are on the
+// admin handler only.
+func TestProxyForwardsEveryPathAndServesAdminSeparately(t *testing.T) {
 	ctx := context.Background()
 	wasm := testhost.Build(t, "github.com/tokengate/tokengate/host/testdata/guest")
 	p, err := host.Load(ctx, wasm, host.WithPoolSize(1), host.WithLogger(slog.New(slog.DiscardHandler)))
@@ -23,12 +27,13 @@ func TestProxyGuardsUpstreamAndReportsMetrics(t *testing.T) {
 	defer p.Close(ctx)
 	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "up:"+r.Header.Get("x-seen")) })
 	x := newProxy(p, up, slog.New(slog.DiscardHandler))
-	get := func(path string) (int, string) {
+	admin := x.adminHandler()
+	get := func(h http.Handler, path string) (int, string) {
 		rec := httptest.NewRecorder()
-		x.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
 		return rec.Code, rec.Body.String()
 	}
-	if c, _ := get("/readyz"); c != 503 {
+	if c, _ := get(admin, "/readyz"); c != 503 {
 		t.Errorf("readyz before configuration = %d, want 503", c)
 	}
 	if err := x.Configure(ctx, []byte("reject")); err == nil {
@@ -38,24 +43,30 @@ func TestProxyGuardsUpstreamAndReportsMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name, path string
-		code       int
-		body       string
+		name    string
+		handler http.Handler
+		path    string
+		code    int
+		body    string
 	}{
-		{"health answers without the plugin", "/healthz", 200, "ok\n"},
-		{"ready after a configuration", "/readyz", 200, "ready\n"},
-		{"allowed requests reach upstream", "/x", 200, "up:/x"},
-		{"denied requests get the plugin's answer", "/deny", 403, `{"error":"denied"}`},
+		{"allowed requests reach upstream", x, "/x", 200, "up:/x"},
+		{"denied requests get the plugin's answer", x, "/deny", 403, `{"error":"denied"}`},
+		{"the upstream's /healthz is reached through the plugin", x, "/healthz", 200, "up:/healthz"},
+		{"the upstream's /readyz is reached through the plugin", x, "/readyz", 200, "up:/readyz"},
+		{"the upstream's /metrics is reached through the plugin", x, "/metrics", 200, "up:/metrics"},
+		{"the admin handler answers health without the plugin", admin, "/healthz", 200, "ok\n"},
+		{"the admin handler is ready after a configuration", admin, "/readyz", 200, "ready\n"},
+		{"the admin handler serves nothing but its endpoints", admin, "/x", 404, "404 page not found\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if c, b := get(tc.path); c != tc.code || b != tc.body {
+			if c, b := get(tc.handler, tc.path); c != tc.code || b != tc.body {
 				t.Errorf("GET %s = %d %q, want %d %q", tc.path, c, b, tc.code, tc.body)
 			}
 		})
 	}
-	_, m := get("/metrics")
-	for _, want := range []string{"requests 2\n", `tokengate_proxy_requests_total{code="403"} 1`, "tokengate_proxy_request_duration_seconds_count 2"} {
+	_, m := get(admin, "/metrics")
+	for _, want := range []string{"requests 5\n", `tokengate_proxy_requests_total{code="403"} 1`, `tokengate_proxy_requests_total{code="200"} 4`, "tokengate_proxy_request_duration_seconds_count 5"} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %q:\n%s", want, m)
 		}

@@ -65,6 +65,48 @@ func TestRunOnceWritesTheRenderedConfiguration(t *testing.T) {
 	}
 }
 
+// TestRunOnceWritesOwnerOnly: the rendered configuration may hold
+// passphrases, so --out is 0600 whether it is new or replaces a 0644 file.
+func TestRunOnceWritesOwnerOnly(t *testing.T) {
+	t.Parallel()
+	srv, _ := keyServer(t)
+	tests := []struct {
+		name     string
+		existing os.FileMode // 0: --out does not exist yet
+	}{
+		{name: "a new --out file is 0600"},
+		{name: "a 0644 --out file is replaced by a 0600 one", existing: 0o644},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			cfg := writeFile(t, dir, "cfg.json", fmt.Sprintf(`{"providers":{"corp":{"issuer":"x","jwks_uri":%q},`+
+				`"jobs":{"type":"passphrase","passphrase":"correct horse battery staple"}}}`, srv.URL))
+			out := filepath.Join(dir, "out.json")
+			if tt.existing != 0 {
+				writeFile(t, dir, "out.json", "{}")
+				if err := os.Chmod(out, tt.existing); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := run(context.Background(), []string{"--config", cfg, "--once", "--out", out}, quiet, nil); err != nil {
+				t.Fatal(err)
+			}
+			fi, err := os.Stat(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != 0o600 {
+				t.Fatalf("--out has mode %v, want 0600", fi.Mode().Perm())
+			}
+			if got, _ := os.ReadFile(out); !strings.Contains(string(got), "correct horse") {
+				t.Fatalf("the test's premise fails: no passphrase in %s", got)
+			}
+		})
+	}
+}
+
 func TestRunRefusesBadFlags(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

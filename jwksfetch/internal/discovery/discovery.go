@@ -53,5 +53,10 @@ func JWKSURI(ctx context.Context, client *http.Client, issuer string, o httpget.
 	if err := httpget.CheckURL(doc.JWKSURI, o.InsecureAllowHTTP); err != nil {
 		return "", fmt.Errorf("discovery: jwks_uri from %s: %w", URL(issuer), err)
 	}
+	if strings.HasPrefix(URL(issuer), "https://") && !strings.HasPrefix(strings.ToLower(doc.JWKSURI), "https://") {
+		// A document fetched over TLS must not send the keys over plain
+		// http, not even to loopback: that is a redirect in all but name.
+		return "", fmt.Errorf("%w: discovery document %s names jwks_uri %s", httpget.ErrDowngrade, URL(issuer), doc.JWKSURI)
+	}
 	return doc.JWKSURI, nil
 }

@@ -54,3 +54,23 @@ func TestJWKSURI(t *testing.T) {
 		}
 	})
 }
+
+// TestJWKSURINeverDowngrades: a discovery document fetched over https that
+// names a plain-http jwks_uri is a downgrade, refused even on loopback and
+// even where plain http is allowed.
+func TestJWKSURINeverDowngrades(t *testing.T) {
+	t.Parallel()
+	plain := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(plain.Close)
+	var srv *httptest.Server
+	srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q}`, srv.URL, plain.URL+"/keys")
+	}))
+	t.Cleanup(srv.Close)
+	for _, allow := range []bool{false, true} {
+		_, err := JWKSURI(context.Background(), srv.Client(), srv.URL, httpget.Options{InsecureAllowHTTP: allow})
+		if !errors.Is(err, httpget.ErrDowngrade) {
+			t.Errorf("allow_insecure_http=%v: err = %v, want ErrDowngrade", allow, err)
+		}
+	}
+}

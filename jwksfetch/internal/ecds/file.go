@@ -37,15 +37,30 @@ func Document(res *corev3.TypedExtensionConfig) ([]byte, error) {
 	return append(out, '\n'), nil
 }
 
+// FileMode is the permission of every file WriteFile leaves behind: owner
+// read and write only. A rendered configuration may hold secrets (a
+// passphrase provider's "passphrase" in clear, or its hash), so it MUST NOT
+// be readable by other users; run its reader (Envoy) as the same user.
+const FileMode os.FileMode = 0o600
+
 // WriteFile writes data to path atomically: to a temporary file in the same
 // directory, synced, then renamed over path, so a watcher such as Envoy's
-// path config source sees either the old or the complete new document.
+// path config source sees either the old or the complete new document. The
+// temporary file has mode FileMode before any byte is written, and the
+// rename replaces whatever was at path, so a file that was 0644 before ends
+// 0600 too.
 func WriteFile(path string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	defer os.Remove(f.Name())
+	// CreateTemp already opens with 0600; say so explicitly, so that no
+	// change of it, and no umask, can make the content visible to others.
+	if err := f.Chmod(FileMode); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: restricting the temporary file to the owner: %w", path, err)
+	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return fmt.Errorf("writing %s: %w", path, err)
@@ -55,9 +70,6 @@ func WriteFile(path string, data []byte) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := os.Rename(f.Name(), path); err != nil {

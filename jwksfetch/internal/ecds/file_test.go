@@ -125,3 +125,40 @@ func TestParseTemplate(t *testing.T) {
 		})
 	}
 }
+
+func TestWriteFileIsOwnerOnly(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		existing os.FileMode // 0: no file at the path before
+	}{
+		{name: "a new file is 0600"},
+		{name: "a world-readable file it replaces ends 0600", existing: 0o644},
+		{name: "a world-writable file it replaces ends 0600", existing: 0o666},
+		{name: "an owner-only file stays 0600", existing: 0o600},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "rendered.json")
+			if tt.existing != 0 {
+				if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(path, tt.existing); err != nil { // past the umask
+					t.Fatal(err)
+				}
+			}
+			if err := WriteFile(path, []byte(`{"passphrase":"correct horse battery staple"}`)); err != nil {
+				t.Fatal(err)
+			}
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fi.Mode().Perm(); got != FileMode {
+				t.Fatalf("mode = %v, want %v", got, FileMode)
+			}
+		})
+	}
+}

@@ -17,6 +17,22 @@ const DefaultMaxBytes = 1 << 20
 // without the provider's allow_insecure_http escape hatch.
 var ErrInsecureURL = errors.New("httpget: URL MUST use https (plain http is allowed only for loopback hosts or with allow_insecure_http)")
 
+// ErrDowngrade means a redirect led from an https URL to a plain-http one.
+// It is refused even where plain http would otherwise be allowed (loopback,
+// allow_insecure_http): the operator who configured an https URL asked for
+// TLS, and a redirect must not take it away. To fetch over plain http,
+// configure the http URL itself.
+var ErrDowngrade = errors.New("httpget: redirect from https to plain http refused; configure the final URL directly if plain http is really intended")
+
+// ErrTooManyRedirects means a fetch was redirected more than MaxRedirects
+// times.
+var ErrTooManyRedirects = errors.New("httpget: too many redirects; configure the final URL directly")
+
+// MaxRedirects is how many redirects one fetch follows. Identity providers
+// redirect a key set URL once or twice at most; a longer chain is a
+// misconfiguration or a loop.
+const MaxRedirects = 5
+
 // ErrTooLarge means the response body exceeded the size cap.
 var ErrTooLarge = errors.New("httpget: response body exceeds the size cap")
 
@@ -65,7 +81,39 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Get fetches raw with client, enforcing the HTTPS rule and the size cap.
+// CheckRedirect returns a redirect policy for http.Client.CheckRedirect that
+// applies the HTTPS rule of CheckURL to every hop, refuses any hop from https
+// to plain http (ErrDowngrade), and stops after MaxRedirects hops
+// (ErrTooManyRedirects). A hop that passes is then offered to next, the
+// client's own policy, when it is not nil; with a nil next it is followed.
+//
+// Checking only the first URL is not enough: a key set URL that redirects
+// to plain http would install keys fetched in clear text.
+func CheckRedirect(insecureAllowHTTP bool, next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) > MaxRedirects {
+			return fmt.Errorf("%w: stopped after %d redirects at %s", ErrTooManyRedirects, len(via), req.URL.Redacted())
+		}
+		if err := CheckURL(req.URL.String(), insecureAllowHTTP); err != nil {
+			return fmt.Errorf("httpget: redirect from %s: %w", via[len(via)-1].URL.Redacted(), err)
+		}
+		if req.URL.Scheme == "http" {
+			for _, prev := range via {
+				if prev.URL.Scheme == "https" {
+					return fmt.Errorf("%w: %s redirected to %s", ErrDowngrade, prev.URL.Redacted(), req.URL.Redacted())
+				}
+			}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+}
+
+// Get fetches raw with client, enforcing the HTTPS rule (on raw and on every
+// redirect, see CheckRedirect) and the size cap. client is not modified: Get
+// uses a shallow copy whose CheckRedirect wraps client's own.
 func Get(ctx context.Context, client *http.Client, raw string, o Options) (*Result, error) {
 	if err := CheckURL(raw, o.InsecureAllowHTTP); err != nil {
 		return nil, err
@@ -82,7 +130,9 @@ func Get(ctx context.Context, client *http.Client, raw string, o Options) (*Resu
 	if o.ETag != "" {
 		req.Header.Set("If-None-Match", o.ETag)
 	}
-	resp, err := client.Do(req)
+	guarded := *client
+	guarded.CheckRedirect = CheckRedirect(o.InsecureAllowHTTP, client.CheckRedirect)
+	resp, err := guarded.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("httpget: GET %s: %w", raw, err)
 	}
