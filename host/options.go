@@ -27,6 +27,7 @@ type config struct {
 	resolver                     Resolver
 	manualTicks                  bool
 	failOpen                     bool
+	legacyWASI                   bool
 	maxBody                      int
 	errs                         []error
 }
@@ -129,3 +130,23 @@ func WithCompilationCacheDir(dir string) Option { return func(c *config) { c.cac
 
 // WithFailOpen lets a request through when the VM traps (default: 500).
 func WithFailOpen(b bool) Option { return func(c *config) { c.failOpen = b } }
+
+// WithLegacyWASI makes the host behave like Envoy 1.33 to 1.38
+// (proxy-wasm-cpp-host before its WASI rework, which Envoy 1.39 took), the
+// oldest releases tokengate supports, so tests can prove the module still
+// runs there:
+//
+//   - only the 18 WASI functions those releases link are provided; a module
+//     importing any other (path_filestat_get, from any os.Stat) fails to
+//     load, as Envoy's "missing import" does;
+//   - poll_oneoff answers ENOSYS, on which the Go runtime aborts, so any
+//     sleep, timer or idle wait in the module traps the VM;
+//   - _initialize may call only proxy_log, fd_write, the args and environ
+//     functions, fd_prestat_get, fd_prestat_dir_name, clock_time_get,
+//     random_get, fd_fdstat_get and fd_fdstat_set_flags, and
+//     proxy_on_memory_allocate only proxy_log, fd_write and clock_time_get;
+//     anything else traps restricted_callback.
+//
+// The lists are build/envoy/host-imports-1.33.tsv and
+// docs/compatibility.md's table; a test keeps the first in step.
+func WithLegacyWASI() Option { return func(c *config) { c.legacyWASI = true } }

@@ -115,6 +115,12 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*Plugin, error) {
 		p.rt.Close(ctx)
 		return nil, err
 	}
+	if c.legacyWASI {
+		if err := checkLegacyImports(cm); err != nil {
+			p.rt.Close(ctx)
+			return nil, err
+		}
+	}
 	p.compiled = cm
 	p.shared = acquireShared(c.vmID)
 	p.life, p.stop = context.WithCancel(context.Background())
@@ -140,6 +146,20 @@ func (p *Plugin) monotonic() uint64 {
 			return now
 		}
 	}
+}
+
+// checkLegacyImports refuses, as Envoy 1.33–1.38 do, a module importing a
+// WASI function those releases do not link, naming the first one.
+func checkLegacyImports(cm wazero.CompiledModule) error {
+	for _, f := range cm.ImportedFunctions() {
+		module, name, _ := f.Import()
+		if module == "wasi_snapshot_preview1" && !legacyWASI[name] {
+			return fmt.Errorf("host: the module imports wasi_snapshot_preview1.%s, which Envoy 1.33–1.38 "+
+				"(WithLegacyWASI) do not provide; it uses the file system or another WASI call those releases lack, "+
+				"find the caller with go build -ldflags=-dumpdep", name)
+		}
+	}
+	return nil
 }
 
 // checkABI refuses a module without a Proxy-Wasm ABI marker, as Envoy does
@@ -170,7 +190,15 @@ func valTypes(s string) []api.ValueType {
 func (p *Plugin) linkHost(ctx context.Context) error {
 	builders := map[string]wazero.HostModuleBuilder{}
 	var order []string
+	legacy := p.cfg.legacyWASI
+	initOK, allocOK := initAllowed, allocAllowed
+	if legacy {
+		initOK, allocOK = legacyInitAllowed, legacyAllocAllowed
+	}
 	for _, im := range imports {
+		if legacy && im.module == "wasi_snapshot_preview1" && !legacyWASI[im.name] {
+			continue // not linked: a module importing it fails to instantiate
+		}
 		b, ok := builders[im.module]
 		if !ok {
 			b = p.rt.NewHostModuleBuilder(im.module)
@@ -178,15 +206,18 @@ func (p *Plugin) linkHost(ctx context.Context) error {
 			order = append(order, im.module)
 		}
 		var fn func(context.Context, api.Module, []uint64)
-		if im.module == "env" {
+		switch {
+		case im.module == "env":
 			fn = envFunc(im.name)
-		} else {
+		case legacy && im.name == "poll_oneoff":
+			fn = errno(errnoNosys) // Envoy 1.33–1.38; the Go runtime aborts on it
+		default:
 			fn = wasiFunc(im.name)
 		}
 		name := im.name
 		guarded := func(ctx context.Context, m api.Module, s []uint64) {
 			v := vmFrom(ctx)
-			if (v.phase == phaseInit && !initAllowed[name]) || (v.phase == phaseAlloc && !allocAllowed[name]) {
+			if (v.phase == phaseInit && !initOK[name]) || (v.phase == phaseAlloc && !allocOK[name]) {
 				during := "_initialize"
 				if v.phase == phaseAlloc {
 					during = "proxy_on_memory_allocate"

@@ -3,6 +3,8 @@ package jwksfetch
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/tokengate/tokengate/internal/refreshapi"
 )
 
 // AdminHandler serves the fetcher's operational endpoints:
@@ -38,13 +40,13 @@ func (f *Fetcher) AdminHandler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		_ = f.WriteMetrics(w)
 	})
-	mux.HandleFunc("POST /refresh", func(w http.ResponseWriter, r *http.Request) {
-		provider := r.URL.Query().Get("provider")
-		if provider == "" {
-			http.Error(w, "query parameter provider is required", http.StatusBadRequest)
+	mux.HandleFunc(refreshapi.Method+" "+refreshapi.Path, func(w http.ResponseWriter, r *http.Request) {
+		provider, kid, err := refreshapi.Parse(r.URL.RawQuery)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		out := f.RequestRefresh(provider, r.URL.Query().Get("kid"))
+		out := f.RequestRefresh(provider, kid)
 		status := http.StatusOK
 		switch out {
 		case RefreshScheduled:

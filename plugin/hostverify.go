@@ -4,8 +4,6 @@ package main
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/rsa"
 	"encoding/hex"
 	"unsafe"
 
@@ -85,17 +83,10 @@ const maxHostKeys = 256
 // verifyOnHost hands a signature to the host when the host's answer is
 // known to equal the module's; everything else stays in the module.
 func verifyOnHost(alg string, key crypto.PublicKey, signingInput string, sig []byte) (ok, handled bool) {
-	switch k := key.(type) {
-	case *rsa.PublicKey:
-		// crypto/rsa refuses public exponents above 2^31-1, which BoringSSL
-		// accepts, and signatures whose length differs from the modulus':
-		// leave such edge cases to the module so both paths decide alike.
-		if k.E > 1<<31-1 || len(sig) != (k.N.BitLen()+7)/8 {
-			return false, false
-		}
-	case *ecdsa.PublicKey:
-	default:
-		return false, false // not comparable as a map key, and not for the host
+	// Only RSA and ECDSA keys pass (pointers, comparable as map keys), and
+	// only signatures on which the host is known to decide as the module.
+	if !hostcrypto.Comparable(key, sig) {
+		return false, false
 	}
 	hk := hostKeys[key]
 	if hk == nil {

@@ -174,7 +174,7 @@ func responseHeader(r testhost.Response, name string) string {
 
 func TestPluginRefusesBadConfigurations(t *testing.T) {
 	tests := []struct{ name, config, log string }{
-		{"not JSON", `{`, "configuration is not valid JSON"},
+		{"not JSON", `{`, "configuration: not valid JSON at offset 1"},
 		{"a provider without issuer", `{"providers":{"corp":{}}}`, "providers.corp.issuer: is required"},
 		{"a jwks that is not a set", `{"providers":{"corp":{"issuer":"x","jwks":[]}}}`, "providers.corp.jwks: not a JWK Set"},
 	}

@@ -41,6 +41,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tokengate/tokengate/internal/refreshapi"
+
 	"github.com/tokengate/tokengate/host"
 	"github.com/tokengate/tokengate/host/hostcrypto"
 )
@@ -183,8 +185,8 @@ func run(args []string) error {
 	defer stop()
 	keys := &keySource{log: logger}
 	opts := []host.Option{host.WithLogger(logger), host.WithFailOpen(st.FailOpen),
-		host.WithForeignFunction(hostcrypto.FunctionName, hostcrypto.VerifySignature), // as Envoy offers it
-		host.WithUpstreamTransport("jwksfetch", "http://jwksfetch", keys)}             // the plugin's refresh requests
+		host.WithForeignFunction(hostcrypto.FunctionName, hostcrypto.VerifySignature),        // as Envoy offers it
+		host.WithUpstreamTransport(refreshapi.Upstream, "http://"+refreshapi.Upstream, keys)} // the plugin's refresh requests
 	if st.Pool > 0 {
 		opts = append(opts, host.WithPoolSize(st.Pool))
 	}

@@ -7,39 +7,31 @@ import (
 	"crypto/rsa"
 	"slices"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/tokengate/tokengate/internal/jwk"
+	"github.com/tokengate/tokengate/plugin/internal/jwa"
 )
 
 // algorithm is one JWS algorithm the verifier accepts: asymmetric only
 // (RFC 8725 §3.1). "none" and HMAC are not in the table, so they can be
 // neither configured nor accepted.
 type algorithm struct {
-	method jwt.SigningMethod
+	method *jwa.Method
 	kty    string
 	crv    string // required curve for EC and OKP keys
 }
 
 var algorithms = map[string]algorithm{
-	"RS256":   {jwt.SigningMethodRS256, "RSA", ""},
-	"RS384":   {jwt.SigningMethodRS384, "RSA", ""},
-	"RS512":   {jwt.SigningMethodRS512, "RSA", ""},
-	"PS256":   {pss(jwt.SigningMethodPS256), "RSA", ""},
-	"PS384":   {pss(jwt.SigningMethodPS384), "RSA", ""},
-	"PS512":   {pss(jwt.SigningMethodPS512), "RSA", ""},
-	"ES256":   {jwt.SigningMethodES256, "EC", "P-256"},
-	"ES384":   {jwt.SigningMethodES384, "EC", "P-384"},
-	"ES512":   {jwt.SigningMethodES512, "EC", "P-521"},
-	"EdDSA":   {jwt.SigningMethodEdDSA, "OKP", "Ed25519"},
-	"Ed25519": {jwt.SigningMethodEdDSA, "OKP", "Ed25519"}, // RFC 9864's fully-specified name
-}
-
-// pss is m with the salt length RFC 7518 §3.5 fixes (the hash's size);
-// golang-jwt's stock methods accept any salt length.
-func pss(m *jwt.SigningMethodRSAPSS) *jwt.SigningMethodRSAPSS {
-	return &jwt.SigningMethodRSAPSS{SigningMethodRSA: m.SigningMethodRSA,
-		Options: &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}}
+	"RS256":   {jwa.RS256, "RSA", ""},
+	"RS384":   {jwa.RS384, "RSA", ""},
+	"RS512":   {jwa.RS512, "RSA", ""},
+	"PS256":   {jwa.PS256, "RSA", ""}, // salt as long as the hash (RFC 7518 §3.5)
+	"PS384":   {jwa.PS384, "RSA", ""},
+	"PS512":   {jwa.PS512, "RSA", ""},
+	"ES256":   {jwa.ES256, "EC", "P-256"},
+	"ES384":   {jwa.ES384, "EC", "P-384"},
+	"ES512":   {jwa.ES512, "EC", "P-521"},
+	"EdDSA":   {jwa.EdDSA, "OKP", "Ed25519"},
+	"Ed25519": {jwa.EdDSA, "OKP", "Ed25519"}, // RFC 9864's fully-specified name
 }
 
 // allAlgorithms is the default allow-list, in a stable order for docs and
@@ -48,7 +40,7 @@ var allAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512
 	"ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
 
 // fits reports whether key k may verify a token signed with alg
-// (RFC 7517 §4.4 and CONTRACT §4: type and curve must match, a published
+// (RFC 7517 §4.4 and docs/security-rules.md: type and curve must match, a published
 // "alg" must be equal).
 func fits(k *jwk.Key, alg string, a algorithm) bool {
 	if k.Kty != a.kty || (a.crv != "" && k.Crv != a.crv) {
@@ -115,8 +107,8 @@ func (p *provider) verifySignature(t *jws) error {
 // path would refuse, which tests prove on the whole matrix.
 type Verifier func(alg string, key crypto.PublicKey, signingInput string, signature []byte) (ok, handled bool)
 
-// UseVerifier makes the gate try v first for every signature.
-func (g *Gate) UseVerifier(v Verifier) { g.verifier = v }
+// WithVerifier makes the gate try v first for every signature.
+func WithVerifier(v Verifier) Option { return func(g *Gate) { g.verifier = v } }
 
 func (g *Gate) verifySignature(a algorithm, alg string, key crypto.PublicKey, input string, sig []byte) bool {
 	if g.verifier != nil {

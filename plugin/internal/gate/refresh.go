@@ -3,6 +3,8 @@ package gate
 import (
 	"time"
 
+	"github.com/tokengate/tokengate/internal/refreshapi"
+
 	"github.com/tidwall/gjson"
 )
 
@@ -37,8 +39,8 @@ func (c *compiler) refresh(path string, v gjson.Result) *refresh {
 	}
 	r := &refresh{
 		cluster:   c.str(path+".cluster", v.Get("cluster"), ""),
-		authority: c.str(path+".authority", v.Get("authority"), "jwksfetch"),
-		path:      c.str(path+".path", v.Get("path"), "/refresh"),
+		authority: c.str(path+".authority", v.Get("authority"), refreshapi.Upstream),
+		path:      c.str(path+".path", v.Get("path"), refreshapi.Path),
 		timeout:   uint32(c.number(path+".timeout_ms", v.Get("timeout_ms"), 2000, 60000)),
 		interval:  c.number(path+".min_interval_seconds", v.Get("min_interval_seconds"), 10, 86400),
 		last:      map[string]time.Time{},
@@ -70,27 +72,11 @@ func (g *Gate) RefreshFor(d *Decision, now time.Time) (RefreshCall, bool) {
 	return RefreshCall{
 		Upstream: r.cluster,
 		Headers: [][2]string{
-			{":method", "POST"},
-			{":path", r.path + "?provider=" + queryEscape(d.Provider) + "&kid=" + queryEscape(d.KID)},
+			{":method", refreshapi.Method},
+			{":path", refreshapi.Target(r.path, d.Provider, d.KID)},
 			{":authority", r.authority},
 			{"content-length", "0"},
 		},
 		TimeoutMillis: r.timeout,
 	}, true
-}
-
-// queryEscape percent-encodes everything but unreserved characters
-// (RFC 3986 §2.3), so a kid chosen by a client cannot change the request.
-func queryEscape(s string) string {
-	const hex = "0123456789ABCDEF"
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
-			b = append(b, c)
-		} else {
-			b = append(b, '%', hex[c>>4], hex[c&15])
-		}
-	}
-	return string(b)
 }

@@ -10,7 +10,8 @@
 //
 //	name alg hash spki-hex signature-hex text-hex iterations
 //
-// The signature is in the form the host expects (DER for ECDSA). Each case
+// The signature is in the form the host expects (DER for ECDSA); an empty
+// hex field is written "-". Each case
 // logs "probe name answer=accepted|refused(reason)|call-error:..."
 // and, when iterations > 0, "probe-time name host_ns=N module_ns=M". A line
 // "detect" calls the function with empty arguments.
@@ -70,9 +71,9 @@ func runCase(f []string) {
 		return
 	}
 	name, alg, hash := f[0], f[1], f[2]
-	spki, err1 := hex.DecodeString(f[3])
-	sig, err2 := hex.DecodeString(f[4])
-	text, err3 := hex.DecodeString(f[5])
+	spki, err1 := unhex(f[3])
+	sig, err2 := unhex(f[4])
+	text, err3 := unhex(f[5])
 	n, err4 := strconv.Atoi(f[6])
 	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
 		proxywasm.LogError("probe: case " + name + " is malformed")
@@ -101,6 +102,15 @@ func runCase(f []string) {
 	moduleNs := time.Since(start).Nanoseconds() / int64(n)
 	proxywasm.LogInfo("probe-time " + name + " host_ns=" + strconv.FormatInt(hostNs, 10) +
 		" module_ns=" + strconv.FormatInt(moduleNs, 10) + " module_ok=" + strconv.FormatBool(ok))
+}
+
+// unhex decodes a hex field; "-" stands for no bytes, since an empty field
+// would vanish between the spaces.
+func unhex(s string) ([]byte, error) {
+	if s == "-" {
+		return nil, nil
+	}
+	return hex.DecodeString(s)
 }
 
 // ask calls verify_signature and names the answer.
