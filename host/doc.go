@@ -6,7 +6,7 @@
 // What it provides, and why each part is shaped like Envoy's:
 //
 //   - Every host function Envoy links for an ABI v0.2.1 module, with the
-//     exact signatures (testdata/host-imports.tsv), including its own
+//     exact signatures (internal/envoyabi's list), including its own
 //     wasi_snapshot_preview1: stdout/stderr to the log, injectable clocks,
 //     a poll_oneoff that never sleeps, no file system. Calls outside the
 //     allowlists during _initialize and proxy_on_memory_allocate trap, as
@@ -16,8 +16,9 @@
 //     before it replaces the old one, and a trap that discards the VM and
 //     answers the request 500 (or lets it through with WithFailOpen).
 //   - Envoy's asynchronous machinery: ticks, shared queues with
-//     proxy_on_queue_ready, shared data with CAS (per vm_id, across
-//     plugins), HTTP calls to named upstreams, DNS lookups; their callbacks
+//     proxy_on_queue_ready, shared data with CAS (per vm_id, between the
+//     plugins given one Shared with WithSharedState; each Load has its own
+//     otherwise), HTTP calls to named upstreams, DNS lookups; their callbacks
 //     run on the VM between streams, or while a stream waits for them.
 //
 // Use it as net/http middleware:

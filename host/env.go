@@ -52,13 +52,6 @@ var (
 	legacyAllocAllowed = setOf("proxy_log", "fd_write", "clock_time_get")
 )
 
-// legacyWASI lists the WASI functions Envoy 1.33 to 1.38 link
-// (build/envoy/host-imports-1.33.tsv): every one a stock-Go module needs
-// except the file-system ones.
-var legacyWASI = setOf("args_get", "args_sizes_get", "clock_time_get", "environ_get", "environ_sizes_get",
-	"fd_close", "fd_fdstat_get", "fd_fdstat_set_flags", "fd_prestat_dir_name", "fd_prestat_get", "fd_read",
-	"fd_seek", "fd_write", "path_open", "poll_oneoff", "proc_exit", "random_get", "sched_yield")
-
 func setOf(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))
 	for _, n := range names {
@@ -413,7 +406,7 @@ var envFuncs = map[string]hostFunc{
 		if !v.isRoot(root) {
 			root = v.rootID
 		}
-		tok := queues.register(v.p.cfg.vmID, string(n), v, root)
+		tok := v.p.shared.queues().register(v.p.cfg.vmID, string(n), v, root)
 		status(s, statusOf(m.Memory().WriteUint32Le(uint32(s[2]), tok)))
 	},
 	"proxy_resolve_shared_queue": func(ctx context.Context, m api.Module, s []uint64) {
@@ -423,7 +416,7 @@ var envFuncs = map[string]hostFunc{
 			status(s, abi.StatusInvalidMemoryAccess)
 			return
 		}
-		tok, found := queues.resolve(string(id), string(n))
+		tok, found := vmFrom(ctx).p.shared.queues().resolve(string(id), string(n))
 		if !found {
 			status(s, abi.StatusNotFound)
 			return
@@ -436,10 +429,10 @@ var envFuncs = map[string]hostFunc{
 			status(s, abi.StatusInvalidMemoryAccess)
 			return
 		}
-		status(s, queues.enqueue(uint32(s[0]), data))
+		status(s, vmFrom(ctx).p.shared.queues().enqueue(uint32(s[0]), data))
 	},
 	"proxy_dequeue_shared_queue": func(ctx context.Context, m api.Module, s []uint64) {
-		data, st := queues.dequeue(uint32(s[0]))
+		data, st := vmFrom(ctx).p.shared.queues().dequeue(uint32(s[0]))
 		if st != abi.StatusOK {
 			status(s, st)
 			return

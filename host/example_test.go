@@ -107,3 +107,34 @@ func ExamplePlugin_Tick() {
 	// ticks delivered: 1
 	// ticks metric: 1
 }
+
+// Two plugins that share their shared data, as two VMs with one vm_id in
+// one Envoy do: the sharer guest counts requests in shared data.
+func ExampleWithSharedState() {
+	wasm := testhost.Build(&testingStub{}, sharerPkg)
+	ctx := context.Background()
+	state := host.NewShared()
+	for _, name := range []string{"a", "b"} {
+		p, err := host.Load(ctx, wasm, host.WithSharedState(state), host.WithLogger(slog.New(slog.DiscardHandler)))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		defer p.Close(ctx)
+		if err := p.Configure(ctx, nil); err != nil {
+			fmt.Println(err)
+			return
+		}
+		s, err := p.NewStream(ctx)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		s.RequestHeaders([][2]string{{":method", "GET"}, {":path", "/"}}, true)
+		fmt.Println(name, s.Logs())
+		s.Close()
+	}
+	// Output:
+	// a [hits=1 queue=registered]
+	// b [hits=2 queue=found]
+}

@@ -28,6 +28,7 @@ type config struct {
 	manualTicks                  bool
 	failOpen                     bool
 	legacyWASI                   bool
+	shared                       *Shared
 	maxBody                      int
 	errs                         []error
 }
@@ -147,6 +148,7 @@ func WithFailOpen(b bool) Option { return func(c *config) { c.failOpen = b } }
 //     proxy_on_memory_allocate only proxy_log, fd_write and clock_time_get;
 //     anything else traps restricted_callback.
 //
-// The lists are build/envoy/host-imports-1.33.tsv and
-// docs/compatibility.md's table; a test keeps the first in step.
+// The functions are internal/envoyabi's list for those releases, the one
+// abicheck holds the module to; the restrictions are docs/compatibility.md's
+// table.
 func WithLegacyWASI() Option { return func(c *config) { c.legacyWASI = true } }

@@ -122,7 +122,11 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*Plugin, error) {
 		}
 	}
 	p.compiled = cm
-	p.shared = acquireShared(c.vmID)
+	state := c.shared
+	if state == nil {
+		state = NewShared() // this plugin's alone
+	}
+	p.shared = state.acquire(c.vmID)
 	p.life, p.stop = context.WithCancel(context.Background())
 	if !c.manualTicks {
 		p.bg.Add(1)
@@ -153,7 +157,7 @@ func (p *Plugin) monotonic() uint64 {
 func checkLegacyImports(cm wazero.CompiledModule) error {
 	for _, f := range cm.ImportedFunctions() {
 		module, name, _ := f.Import()
-		if module == "wasi_snapshot_preview1" && !legacyWASI[name] {
+		if module == "wasi_snapshot_preview1" && !legacyImports[module+"."+name] {
 			return fmt.Errorf("host: the module imports wasi_snapshot_preview1.%s, which Envoy 1.33–1.38 "+
 				"(WithLegacyWASI) do not provide; it uses the file system or another WASI call those releases lack, "+
 				"find the caller with go build -ldflags=-dumpdep", name)
@@ -196,25 +200,25 @@ func (p *Plugin) linkHost(ctx context.Context) error {
 		initOK, allocOK = legacyInitAllowed, legacyAllocAllowed
 	}
 	for _, im := range imports {
-		if legacy && im.module == "wasi_snapshot_preview1" && !legacyWASI[im.name] {
+		if legacy && !legacyImports[im.Module+"."+im.Name] {
 			continue // not linked: a module importing it fails to instantiate
 		}
-		b, ok := builders[im.module]
+		b, ok := builders[im.Module]
 		if !ok {
-			b = p.rt.NewHostModuleBuilder(im.module)
-			builders[im.module] = b
-			order = append(order, im.module)
+			b = p.rt.NewHostModuleBuilder(im.Module)
+			builders[im.Module] = b
+			order = append(order, im.Module)
 		}
 		var fn func(context.Context, api.Module, []uint64)
 		switch {
-		case im.module == "env":
-			fn = envFunc(im.name)
-		case legacy && im.name == "poll_oneoff":
+		case im.Module == "env":
+			fn = envFunc(im.Name)
+		case legacy && im.Name == "poll_oneoff":
 			fn = errno(errnoNosys) // Envoy 1.33–1.38; the Go runtime aborts on it
 		default:
-			fn = wasiFunc(im.name)
+			fn = wasiFunc(im.Name)
 		}
-		name := im.name
+		name := im.Name
 		guarded := func(ctx context.Context, m api.Module, s []uint64) {
 			v := vmFrom(ctx)
 			if (v.phase == phaseInit && !initOK[name]) || (v.phase == phaseAlloc && !allocOK[name]) {
@@ -226,7 +230,7 @@ func (p *Plugin) linkHost(ctx context.Context) error {
 			}
 			fn(ctx, m, s)
 		}
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(guarded), valTypes(im.params), valTypes(im.results)).Export(im.name)
+		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(guarded), valTypes(im.Params), valTypes(im.Results)).Export(im.Name)
 	}
 	for _, name := range order {
 		if _, err := builders[name].Instantiate(ctx); err != nil {

@@ -6,7 +6,7 @@ import (
 	"github.com/tokengate/tokengate/internal/abi"
 )
 
-// queueRegistry holds every shared queue of the process, keyed by (vm_id,
+// queueRegistry holds the shared queues of one Shared, keyed by (vm_id,
 // name) like proxy-wasm-cpp-host's SharedQueue, so a VM can resolve and
 // enqueue to a queue of another vm_id.
 type queueRegistry struct {
@@ -25,7 +25,9 @@ type sharedQueue struct {
 	root  uint32 // its root context, which receives proxy_on_queue_ready
 }
 
-var queues = &queueRegistry{byName: map[queueKey]uint32{}, byTok: map[uint32]*sharedQueue{}}
+func newQueueRegistry() *queueRegistry {
+	return &queueRegistry{byName: map[queueKey]uint32{}, byTok: map[uint32]*sharedQueue{}}
+}
 
 // register creates the queue or rebinds it to the caller: the last
 // registrant receives proxy_on_queue_ready.
@@ -107,7 +109,8 @@ func (r *queueRegistry) unbind(v *vm) {
 }
 
 // dropVMID deletes the queues of a vm_id no loaded plugin uses any more.
-// The caller holds sharedMu, so no plugin can take the vm_id meanwhile.
+// The caller holds its Shared's lock, so no plugin can take the vm_id
+// meanwhile.
 func (r *queueRegistry) dropVMID(vmID string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
 	"github.com/tokengate/tokengate/internal/abi"
 )
 
@@ -85,7 +87,7 @@ func (p *Plugin) NewStream(ctx context.Context) (*Stream, error) {
 	if _, err := v.call(s.id, "proxy_on_context_create", uint64(s.id), uint64(v.rootID)); err != nil {
 		s.closed = true
 		p.release(v)
-		return nil, fmt.Errorf("%w: %v", ErrTrapped, err)
+		return nil, fmt.Errorf("%w: %w", ErrTrapped, err)
 	}
 	return s, nil
 }
@@ -120,18 +122,18 @@ func (s *Stream) invoke(callback string, args ...uint64) (action uint32, called 
 		return 0, false, ErrStreamClosed
 	}
 	if s.local != nil || s.reset || !s.v.has(callback) {
-		return abi.ActionContinue, false, nil
+		return uint32(types.ActionContinue), false, nil
 	}
 	s.resumed = false
 	r, err := s.v.call(s.id, callback, append([]uint64{uint64(s.id)}, args...)...)
 	s.v.finishDone()
 	if err != nil {
-		return 0, true, fmt.Errorf("%w: %v", ErrTrapped, err)
+		return 0, true, fmt.Errorf("%w: %w", ErrTrapped, err)
 	}
 	if len(r) > 0 {
 		action = uint32(r[0])
 	}
-	for action != abi.ActionContinue && !s.resumed && s.local == nil && !s.reset && s.v.hasOutstanding() {
+	for action != uint32(types.ActionContinue) && !s.resumed && s.local == nil && !s.reset && s.v.hasOutstanding() {
 		select {
 		case <-s.v.wake:
 		case <-s.ctx.Done():
@@ -139,11 +141,11 @@ func (s *Stream) invoke(callback string, args ...uint64) (action uint32, called 
 		}
 		s.v.drain()
 		if s.trap != nil {
-			return 0, true, fmt.Errorf("%w: %v", ErrTrapped, s.trap)
+			return 0, true, fmt.Errorf("%w: %w", ErrTrapped, s.trap)
 		}
 	}
 	if s.resumed {
-		action = abi.ActionContinue
+		action = uint32(types.ActionContinue)
 	}
 	return action, true, nil
 }
@@ -183,7 +185,7 @@ func (s *Stream) result(action uint32, r Result) Result {
 		return Result{Local: s.local}
 	case s.reset:
 		return Result{Reset: true}
-	case action != abi.ActionContinue:
+	case action != uint32(types.ActionContinue):
 		r.Paused, r.Body = true, nil
 	}
 	return r
@@ -262,7 +264,7 @@ func (s *Stream) Close() error {
 			break
 		}
 		if _, e := s.v.call(s.id, cb, uint64(s.id)); e != nil {
-			err = fmt.Errorf("%w: %v", ErrTrapped, e)
+			err = fmt.Errorf("%w: %w", ErrTrapped, e)
 		}
 	}
 	s.p.release(s.v)

@@ -3,55 +3,32 @@
 package main
 
 import (
-	"runtime/debug"
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
-	"github.com/tidwall/gjson"
+	"github.com/tokengate/tokengate/plugin/internal/testhooks"
 )
 
 // A module built with -tags tokengate_testhooks (only ever by tests) accepts
 // a configuration wrapped as {"test_hooks": {...}, "config": {...}} and can
-// be told to fail on purpose, so that tests prove what the hosts do when the
-// plugin breaks:
-//
-//	"panic_on_configure": true    panic inside proxy_on_configure
-//	"panic_on_request": "/path"   panic while handling a request for /path
-//	"trap_on_request": "/path"    abort the Go runtime (an unrecoverable
-//	                              fatal error, like running out of memory),
-//	                              which traps the VM
-func testHooks(config []byte) ([]byte, hooks) {
-	h := gjson.GetBytes(config, "test_hooks")
-	if !h.Exists() {
-		return config, hooks{}
+// be told to fail on purpose; see plugin/internal/testhooks.
+
+type hooks = testhooks.Hooks
+
+func testHooks(config []byte) ([]byte, hooks) { return testhooks.Unwrap(config) }
+
+// newStream gives a configuration with request hooks a stream that runs
+// them before the request path.
+func newStream(p *plugin) types.HttpContext {
+	if !p.hooks.Enabled() {
+		return &stream{plugin: p}
 	}
-	if h.Get("panic_on_configure").Bool() {
-		panic("test hook: panic_on_configure")
-	}
-	return []byte(gjson.GetBytes(config, "config").Raw), hooks{
-		panicPath: h.Get("panic_on_request").String(),
-		trapPath:  h.Get("trap_on_request").String(),
-	}
+	return &hookedStream{stream{plugin: p}}
 }
 
-type hooks struct {
-	panicPath, trapPath string
-}
+type hookedStream struct{ stream }
 
-func (h hooks) enabled() bool { return h.panicPath != "" || h.trapPath != "" }
-
-func (h hooks) onRequest(path string) {
-	switch {
-	case h.panicPath != "" && path == h.panicPath:
-		panic("test hook: panic_on_request")
-	case h.trapPath != "" && path == h.trapPath:
-		debug.SetMaxStack(64 << 10)
-		recurse(0)
-	}
-}
-
-// recurse overflows the stack limit: "fatal error: stack overflow" cannot be
-// recovered, so the runtime aborts and the VM traps.
-func recurse(n int) int {
-	var pad [256]byte
-	pad[n%256] = byte(n)
-	return recurse(n+1) + int(pad[0])
+func (s *hookedStream) OnHttpRequestHeaders(int, bool) types.Action {
+	headers := requestHeaders()
+	s.plugin.hooks.OnRequest(headers)
+	return s.decide(headers)
 }

@@ -36,12 +36,13 @@ type Host struct {
 	log *lineLog
 }
 
-// Request is one HTTP request. Method defaults to GET and Path to "/";
-// :authority is example.test and :scheme https.
+// Request is one HTTP request. Method defaults to GET, Path to "/" and
+// Authority (the :authority pseudo-header) to example.test; :scheme is https.
 type Request struct {
-	Method  string
-	Path    string
-	Headers [][2]string
+	Method    string
+	Path      string
+	Authority string
+	Headers   [][2]string
 	// Body, when set, is offered to the plugin's request-body callback as
 	// one chunk that ends the stream.
 	Body []byte
@@ -134,13 +135,16 @@ func (h *Host) Do(t testing.TB, r Request) Response {
 	if r.Path == "" {
 		r.Path = "/"
 	}
+	if r.Authority == "" {
+		r.Authority = "example.test"
+	}
 	s, err := h.p.NewStream(context.Background())
 	if err != nil {
 		t.Fatalf("testhost: cannot start a stream: %v", err)
 	}
 	s.SetConnection(host.Connection{Source: netip.MustParseAddrPort("192.0.2.10:50000"),
 		Destination: netip.MustParseAddrPort("192.0.2.1:443"), TLS: true, Protocol: "HTTP/1.1"})
-	hs := append([][2]string{{":method", r.Method}, {":path", r.Path}, {":authority", "example.test"}, {":scheme", "https"}}, r.Headers...)
+	hs := append([][2]string{{":method", r.Method}, {":path", r.Path}, {":authority", r.Authority}, {":scheme", "https"}}, r.Headers...)
 	res, err := s.RequestHeaders(hs, r.Body == nil)
 	var body host.Result
 	if err == nil && r.Body != nil && res.Local == nil && !res.Paused && !res.Reset {

@@ -10,11 +10,14 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
+
+	"github.com/tokengate/tokengate/internal/verifysig"
 )
 
 // FunctionName is the name Envoy registers the function under and plugins
-// call it by.
-const FunctionName = "verify_signature"
+// call it by (internal/verifysig owns it, with the message format).
+const FunctionName = verifysig.FunctionName
 
 // VerifySignature is the verify_signature foreign function: args is a
 // serialized VerifySignatureArguments message, the reply a serialized
@@ -25,28 +28,28 @@ const FunctionName = "verify_signature"
 // reason; arguments that do not decode, or a key that does not parse, are an
 // error, which the host answers with a failure status.
 func VerifySignature(args []byte) ([]byte, error) {
-	a, err := decodeArguments(args)
+	a, err := verifysig.DecodeArguments(args)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("hostcrypto: the verify_signature arguments do not decode: %w", err)
 	}
 	pub, err := publicKey(a)
 	if err != nil {
 		return nil, err
 	}
-	h, ok := hashes[a.hash]
+	h, ok := hashes[a.HashFunction]
 	if !ok {
-		return encodeResult(false, "unsupported hash function "+quote(a.hash)+"; use sha1, sha224, sha256, sha384 or sha512"), nil
+		return encodeResult(false, "unsupported hash function "+quote(a.HashFunction)+"; use sha1, sha224, sha256, sha384 or sha512"), nil
 	}
 	hh := h.New()
-	hh.Write(a.text)
+	hh.Write(a.Text)
 	digest := hh.Sum(nil)
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
-		if rsa.VerifyPKCS1v15(k, h, digest, a.signature) != nil {
+		if rsa.VerifyPKCS1v15(k, h, digest, a.Signature) != nil {
 			return encodeResult(false, "signature does not verify"), nil
 		}
 	case *ecdsa.PublicKey:
-		if !ecdsa.VerifyASN1(k, digest, a.signature) {
+		if !ecdsa.VerifyASN1(k, digest, a.Signature) {
 			return encodeResult(false, "signature does not verify"), nil
 		}
 	default:
@@ -67,23 +70,29 @@ var hashes = map[string]crypto.Hash{
 var _, _, _ = sha1.New, sha256.New, sha512.New
 
 // publicKey parses the DER key, or else the PEM one.
-func publicKey(a arguments) (crypto.PublicKey, error) {
-	der := a.publicKey
+func publicKey(a verifysig.Arguments) (crypto.PublicKey, error) {
+	der := a.PublicKey
 	if len(der) == 0 {
-		if len(a.publicKeyPEM) == 0 {
+		if len(a.PublicKeyPEM) == 0 {
 			return nil, errors.New("hostcrypto: verify_signature arguments carry no public key; set public_key (DER) or public_key_pem")
 		}
-		block, _ := pem.Decode(a.publicKeyPEM)
+		block, _ := pem.Decode(a.PublicKeyPEM)
 		if block == nil {
-			return nil, errors.New("hostcrypto: public_key_pem is not PEM")
+			return nil, errors.New("hostcrypto: public_key_pem is not PEM; send a \"PUBLIC KEY\" PEM block, or public_key as DER")
 		}
 		der = block.Bytes
 	}
 	pub, err := x509.ParsePKIXPublicKey(der)
 	if err != nil {
-		return nil, errors.New("hostcrypto: the public key is not a DER SubjectPublicKeyInfo: " + err.Error())
+		return nil, fmt.Errorf("hostcrypto: the public key is not a DER SubjectPublicKeyInfo; send public_key as x509.MarshalPKIXPublicKey writes it: %w", err)
 	}
 	return pub, nil
+}
+
+// encodeResult is the reply: result true only for a signature that
+// verifies, a reason for every other answer.
+func encodeResult(ok bool, reason string) []byte {
+	return verifysig.EncodeResult(verifysig.Result{OK: ok, Error: reason})
 }
 
 func quote(s string) string {

@@ -13,44 +13,24 @@ import (
 	"encoding/pem"
 	"strings"
 	"testing"
+
+	"github.com/tokengate/tokengate/internal/verifysig"
 )
 
 // encodeArgs builds VerifySignatureArguments the way a plugin does.
 func encodeArgs(hash string, der, pemKey, sig, text []byte) []byte {
-	var b []byte
-	field := func(n int, v []byte) {
-		if len(v) == 0 {
-			return
-		}
-		b = appendVarint(append(b, byte(n<<3|2)), uint64(len(v)))
-		b = append(b, v...)
-	}
-	field(argHashFunction, []byte(hash))
-	field(argPublicKey, der)
-	field(argSignature, sig)
-	field(argText, text)
-	field(argPublicKeyPEM, pemKey)
-	return b
+	return verifysig.EncodeArguments(verifysig.Arguments{HashFunction: hash, PublicKey: der, Signature: sig, Text: text, PublicKeyPEM: pemKey})
 }
 
-// decodeResult reads a VerifySignatureResult for the tests.
+// decodeResult reads a VerifySignatureResult as the plugin does; a reply
+// the plugin could not read fails the test.
 func decodeResult(t testing.TB, b []byte) (ok bool, reason string) {
 	t.Helper()
-	for len(b) > 0 {
-		tag, n := varint(b)
-		b = b[n:]
-		switch tag {
-		case resultOK<<3 | 0:
-			v, n := varint(b)
-			ok, b = v != 0, b[n:]
-		case resultError<<3 | 2:
-			l, n := varint(b)
-			reason, b = string(b[n:n+int(l)]), b[n+int(l):]
-		default:
-			t.Fatalf("unexpected tag %d in result", tag)
-		}
+	r, err := verifysig.DecodeResult(b)
+	if err != nil {
+		t.Fatalf("the reply %x does not decode: %v", b, err)
 	}
-	return ok, reason
+	return r.OK, r.Error
 }
 
 type fixture struct {
@@ -163,9 +143,9 @@ func TestVerifySignatureRefusesBadArguments(t *testing.T) {
 		{"no public key", encodeArgs("sha256", nil, nil, f.rsaSig[256], f.text)},
 		{"a key that is not DER", encodeArgs("sha256", []byte{0x30, 0x03, 1, 2, 3}, nil, f.rsaSig[256], f.text)},
 		{"a PEM key that is not PEM", encodeArgs("sha256", nil, []byte("-----BEGIN nothing"), f.rsaSig[256], f.text)},
-		{"a truncated field", []byte{argText<<3 | 2, 10, 'a'}},
+		{"a truncated field", []byte{verifysig.FieldText<<3 | 2, 10, 'a'}},
 		{"a truncated tag", []byte{0x80}},
-		{"an unsupported wire type", []byte{argText<<3 | 3}},
+		{"an unsupported wire type", []byte{verifysig.FieldText<<3 | 3}},
 		{"field number zero", []byte{0x02, 0x00}},
 	}
 	for _, tt := range tests {
@@ -192,7 +172,7 @@ func FuzzVerifySignature(f *testing.F) {
 	fx := newFixture(f)
 	f.Add(encodeArgs("sha256", spki(f, &fx.rsaKey.PublicKey), nil, fx.rsaSig[256], fx.text))
 	f.Add(encodeArgs("sha256", spki(f, &fx.ecKeys[256].PublicKey), nil, fx.ecSigDER[256], fx.text))
-	f.Add([]byte{argText<<3 | 2, 10, 'a'})
+	f.Add([]byte{verifysig.FieldText<<3 | 2, 10, 'a'})
 	f.Fuzz(func(t *testing.T, args []byte) {
 		out, err := VerifySignature(args)
 		if err != nil {

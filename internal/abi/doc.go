@@ -1,6 +1,8 @@
 // Package abi holds the Proxy-Wasm ABI v0.2.1 vocabulary that both sides of the
-// boundary share: status codes, map and buffer types, log levels, filter
-// actions, and the little-endian encoding of header maps ("pairs").
+// boundary share and the SDK's types package lacks: status codes, map,
+// buffer, stream and metric types, log levels, and the little-endian encoding
+// of header maps ("pairs"). Filter actions are the SDK's types.Action, so
+// that every side says types.ActionContinue, never a second name.
 //
 // The plugin's guest binding (plugin/internal/proxywasm), the wazero host
 // (host) and the test harness (testhost) all speak in these terms, so they are

@@ -1,5 +1,10 @@
 package abi
 
+// The SDK's types package (github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types)
+// is the one vocabulary for the enums it has: filter actions are
+// types.Action (types.ActionContinue, types.ActionPause) and peers are
+// types.PeerType. This file holds only what it lacks.
+
 // Status is proxy_status_t, the result of every host function.
 type Status = uint32
 
@@ -84,26 +89,6 @@ const (
 	MetricCounter   MetricType = 0
 	MetricGauge     MetricType = 1
 	MetricHistogram MetricType = 2
-)
-
-// PeerType is proxy_peer_type_t.
-type PeerType = uint32
-
-// Peer types.
-const (
-	PeerUnknown PeerType = 0
-	PeerLocal   PeerType = 1
-	PeerRemote  PeerType = 2
-)
-
-// Action is proxy_action_t as returned by the stream callbacks. Envoy accepts
-// the wider cpp-sdk enums; a v0.2.1 guest only needs these two.
-type Action = uint32
-
-// Actions.
-const (
-	ActionContinue Action = 0
-	ActionPause    Action = 1
 )
 
 // GRPCStatusNone is passed to proxy_send_local_response when the response

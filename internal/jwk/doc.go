@@ -10,5 +10,6 @@
 // Set at all is an error.
 //
 // The package uses gjson rather than encoding/json so that it stays small and
-// cheap inside the WebAssembly plugin.
+// cheap inside the WebAssembly plugin; the key of an "x5c" certificate is
+// read with internal/der, the project's one DER reader and writer.
 package jwk

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/tokengate/tokengate/internal/der"
 	"github.com/tokengate/tokengate/internal/jsonstrict"
 )
 
@@ -313,13 +314,13 @@ func parseX5C(v gjson.Result, k *Key) error {
 	if !chain.IsArray() || len(chain.Array()) == 0 || chain.Array()[0].Type != gjson.String {
 		return errors.New(`"x5c" must be a non-empty array of base64 certificates`)
 	}
-	der, err := base64.StdEncoding.Strict().DecodeString(chain.Array()[0].Str)
+	cert, err := base64.StdEncoding.Strict().DecodeString(chain.Array()[0].Str)
 	if err != nil {
 		return errors.New(`"x5c"[0] is not valid base64`)
 	}
-	pub, err := certificateRSAKey(der)
+	pub, err := der.CertificateRSAKey(cert)
 	switch {
-	case err == errNotRSA:
+	case err == der.ErrNotRSA:
 		return errors.New(`"x5c"[0] does not hold an RSA key`)
 	case err != nil:
 		return errors.New(`"x5c"[0] is not a valid certificate`)

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/tokengate/tokengate/build/envoy"
 	"github.com/tokengate/tokengate/build/internal/wasmabi"
+	"github.com/tokengate/tokengate/internal/envoyabi"
 	"github.com/tokengate/tokengate/internal/wasmbuild"
 )
 
@@ -21,9 +24,9 @@ func TestTheModuleFitsEveryEnvoy(t *testing.T) {
 	if err := run(&stdout, &stderr, "", path, true); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
-	for _, h := range envoy.HostLists() {
-		if !strings.Contains(stdout.String(), "all provided by "+h.Name) {
-			t.Errorf("the report does not mention %s:\n%s", h.Name, stdout.String())
+	for _, h := range envoyabi.Lists() {
+		if !strings.Contains(stdout.String(), "all provided by "+h.String()) {
+			t.Errorf("the report does not mention %s:\n%s", h, stdout.String())
 		}
 	}
 	for _, line := range strings.Split(stdout.String(), "\n") {
@@ -42,18 +45,11 @@ func TestTheModuleFitsEveryEnvoy(t *testing.T) {
 // a signature that differs is refused everywhere.
 func TestHostListsSayWhatEachEnvoyLinks(t *testing.T) {
 	t.Parallel()
-	hosts := envoy.HostLists()
+	hosts := envoyabi.Lists()
 	if len(hosts) != 2 {
 		t.Fatalf("want the oldest and the newest host list, got %d lists", len(hosts))
 	}
-	oldest, err := wasmabi.ParseHostTSV(hosts[0].TSV)
-	if err != nil {
-		t.Fatal(err)
-	}
-	newest, err := wasmabi.ParseHostTSV(hosts[1].TSV)
-	if err != nil {
-		t.Fatal(err)
-	}
+	oldest, newest := wasmabi.NewHost(hosts[0].Funcs), wasmabi.NewHost(hosts[1].Funcs)
 	tests := []struct {
 		name                   string
 		imp                    wasmabi.Import
@@ -91,27 +87,34 @@ func TestHostListsSayWhatEachEnvoyLinks(t *testing.T) {
 	}
 }
 
-// TestOldestListIsPartOfTheNewest keeps the two lists from drifting: Envoy
-// only ever added host functions, so every line of the oldest list must be
-// in the newest with the same signature.
-func TestOldestListIsPartOfTheNewest(t *testing.T) {
+// TestHostFlagReadsTheListStrictly: a list given with -host is parsed by
+// internal/envoyabi, as the embedded ones are, and a malformed one is
+// refused before the module is read.
+func TestHostFlagReadsTheListStrictly(t *testing.T) {
 	t.Parallel()
-	newest := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(envoy.HostImports)), "\n")[1:] {
-		f := strings.SplitN(line, "\t", 3)
-		newest[f[0]+"."+f[1]] = line
+	dir := t.TempDir()
+	tests := []struct {
+		name, tsv, wantErr string
+	}{
+		{name: "a list with a mistyped value type is refused",
+			tsv: envoyabi.Header + "\nenv\tproxy_log\ti32 i3\ti32\n", wantErr: "malformed host-function list"},
+		{name: "a list without the header is refused",
+			tsv: "env\tproxy_log\ti32\ti32\n", wantErr: "malformed host-function list"},
+		{name: "a well-formed list is taken, then the module is read",
+			tsv: envoyabi.Header + "\nenv\tproxy_log\ti32 i32 i32\ti32\n", wantErr: "reading the module"},
 	}
-	lines := strings.Split(strings.TrimSpace(string(envoy.HostImportsOldest)), "\n")
-	if lines[0] != "module\tname\tparams\tresults" {
-		t.Fatalf("host-imports-1.33.tsv starts with %q, want the header", lines[0])
-	}
-	for _, line := range lines[1:] {
-		f := strings.SplitN(line, "\t", 3)
-		if newest[f[0]+"."+f[1]] != line {
-			t.Errorf("host-imports-1.33.tsv has %q, host-imports.tsv has %q", line, newest[f[0]+"."+f[1]])
-		}
-	}
-	if len(lines)-1 >= len(newest) {
-		t.Errorf("the oldest list has %d functions, the newest %d: the oldest must lack the file-system ones", len(lines)-1, len(newest))
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			list := filepath.Join(dir, strconv.Itoa(i)+".tsv")
+			if err := os.WriteFile(list, []byte(tt.tsv), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			err := run(&stdout, &stderr, list, filepath.Join(dir, "missing.wasm"), false)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want one saying %q", err, tt.wantErr)
+			}
+		})
 	}
 }

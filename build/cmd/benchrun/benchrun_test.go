@@ -208,12 +208,12 @@ func TestEnvoyVersionString(t *testing.T) {
 
 func TestHostCryptoLogLineMatchesThePlugin(t *testing.T) {
 	t.Parallel()
-	src, err := os.ReadFile(filepath.Join("..", "..", "..", "plugin", "hostverify.go"))
+	src, err := os.ReadFile(filepath.Join("..", "..", "..", "plugin", "internal", "hostverify", "hostverify.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(src), hostCryptoLogLine) {
-		t.Fatalf("plugin/hostverify.go no longer logs %q; the report could not tell whether host crypto was used", hostCryptoLogLine)
+		t.Fatalf("plugin/internal/hostverify/hostverify.go no longer logs %q; the report could not tell whether host crypto was used", hostCryptoLogLine)
 	}
 }
 

@@ -45,7 +45,7 @@ import (
 )
 
 // hostCryptoLogLine is what the plugin logs when it verifies signatures with
-// Envoy's verify_signature (plugin/hostverify.go).
+// Envoy's verify_signature (plugin/internal/hostverify).
 const hostCryptoLogLine = "verified by the host's verify_signature"
 
 const (

@@ -1,30 +1,18 @@
 package wasmabi
 
-import (
-	"errors"
-	"strconv"
-	"strings"
-)
+import "github.com/tokengate/tokengate/internal/envoyabi"
 
 // Host is the set of functions a host provides, keyed by "module.name".
 type Host map[string]Func
 
-// ParseHostTSV reads a host's function list: a header line, then one line per
-// function with the tab-separated columns module, name, params, results.
-func ParseHostTSV(tsv []byte) (Host, error) {
-	h := Host{}
-	lines := strings.Split(strings.TrimRight(string(tsv), "\n"), "\n")
-	if len(lines) < 2 || !strings.HasPrefix(lines[0], "module\tname\t") {
-		return nil, errors.New("wasmabi: host list must start with the header \"module\\tname\\tparams\\tresults\"")
+// NewHost indexes a host's function list (internal/envoyabi, which owns
+// Envoy's lists and parses any other) for Check.
+func NewHost(funcs []envoyabi.Func) Host {
+	h := make(Host, len(funcs))
+	for _, f := range funcs {
+		h[f.Module+"."+f.Name] = Func{Params: f.Params, Results: f.Results}
 	}
-	for i, line := range lines[1:] {
-		f := strings.Split(line, "\t")
-		if len(f) < 4 {
-			return nil, errors.New("wasmabi: host list line " + strconv.Itoa(i+2) + " has fewer than 4 columns")
-		}
-		h[f[0]+"."+f[1]] = Func{Params: f[2], Results: f[3]}
-	}
-	return h, nil
+	return h
 }
 
 // Problem is one way a module does not fit its host.

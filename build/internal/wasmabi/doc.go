@@ -8,6 +8,6 @@
 // that load-time failure into a build-time one:
 //
 //	m, err := wasmabi.Parse(wasmBytes)
-//	host, err := wasmabi.ParseHostTSV(tsv) // build/envoy/host-imports.tsv
+//	host := wasmabi.NewHost(envoyabi.Newest().Funcs) // internal/envoyabi
 //	for _, p := range wasmabi.Check(m, host) { ... }
 package wasmabi

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/tokengate/tokengate/internal/envoyabi"
 )
 
 // tinyModule is a hand-assembled module: type 0 = (i32 i32) -> i32, type 1 =
@@ -62,10 +64,11 @@ func TestCheckFindsMissingAndMismatchedImports(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			host, err := ParseHostTSV([]byte(tt.tsv))
+			funcs, err := envoyabi.Parse([]byte(tt.tsv))
 			if err != nil {
 				t.Fatal(err)
 			}
+			host := NewHost(funcs)
 			if got := Check(m, host); len(got) != tt.want {
 				t.Fatalf("Check = %v, want %d problems", got, tt.want)
 			}

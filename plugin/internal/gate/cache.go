@@ -17,8 +17,9 @@ type entry struct {
 	token      string
 	provider   *provider
 	claims     gjson.Result
-	times      times       // read once, checked on every hit
-	headers    [][2]string // the upstream headers the token sets, rendered once
+	times      times          // read once, checked on every hit
+	headers    [][2]string    // the upstream headers the token sets, rendered once
+	values     []gjson.Result // the claims at the gate's claim paths, read once
 	prev, next *entry
 }
 
@@ -41,7 +42,7 @@ func (c *cache) get(token string) *entry {
 	return e
 }
 
-func (c *cache) put(token string, p *provider, claims gjson.Result, t times, headers [][2]string) {
+func (c *cache) put(token string, p *provider, claims gjson.Result, t times, headers [][2]string, values []gjson.Result) {
 	if c.max == 0 {
 		return
 	}
@@ -51,7 +52,7 @@ func (c *cache) put(token string, p *provider, claims gjson.Result, t times, hea
 	for len(c.entries) >= c.max {
 		c.remove(c.head.prev)
 	}
-	e := &entry{token: token, provider: p, claims: claims, times: t, headers: headers}
+	e := &entry{token: token, provider: p, claims: claims, times: t, headers: headers, values: values}
 	c.entries[token] = e
 	c.pushFront(e)
 }

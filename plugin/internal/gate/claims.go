@@ -12,6 +12,9 @@ import (
 // audience, subject and claim requirements. (Issuer was matched when the
 // provider was chosen.)
 func (p *provider) checkStatic(t *jws) error {
+	if p.refuseIDTokens && isIDToken(t) {
+		return ErrIDToken
+	}
 	if len(p.types) > 0 {
 		typ := t.header.Get("typ")
 		if typ.Type != gjson.String || !typeAccepted(p.types, typ.Str) {
@@ -50,26 +53,7 @@ func typeAccepted(accepted []string, typ string) bool {
 }
 
 func (p *provider) checkAudience(aud gjson.Result) error {
-	switch {
-	case aud.Type == gjson.String:
-		if slices.Contains(p.audiences, aud.Str) {
-			return nil
-		}
-	case aud.IsArray():
-		ok := false
-		for _, a := range aud.Array() {
-			if a.Type != gjson.String {
-				return ErrClaimsMalformed
-			}
-			ok = ok || slices.Contains(p.audiences, a.Str)
-		}
-		if ok {
-			return nil
-		}
-	case aud.Exists():
-		return ErrClaimsMalformed
-	}
-	return ErrAudienceNotAccepted
+	return audienceIn(aud, p.audiences)
 }
 
 // times are a token's time claims, read once.
@@ -142,13 +126,17 @@ func numericDate(v gjson.Result) (float64, bool, error) {
 	return v.Num, true, nil
 }
 
-// grantedScopes reports whether claims grant every scope in want. Scopes come
-// from "scope" (RFC 8693 §4.2, a space-delimited string) and "scp" (used by
-// Entra ID and Okta), each either a string or an array of strings.
+// grantedScopes reports whether claims grant every scope in want, read where
+// a provider without a preset reads them: "scope" (RFC 8693 §4.2, a
+// space-delimited string) and "scp" (Entra ID and Okta), each a string or an
+// array of strings. Rules use provider.hasScope, the same check on the
+// provider's scope_claims.
 func grantedScopes(claims gjson.Result, want []string) bool {
-	scope, scp := claims.Get("scope"), claims.Get("scp")
+	vals := []gjson.Result{claims.Get("scope"), claims.Get("scp")}
+	p := provider{scopeIDs: []int{0, 1}}
 	for _, w := range want {
-		if !hasValue(scope, w) && !hasValue(scp, w) {
+		t := tstring{text: w}
+		if !p.hasScope(vals, &t, nil) {
 			return false
 		}
 	}

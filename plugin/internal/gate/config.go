@@ -29,6 +29,7 @@ type Gate struct {
 	cache        *cache
 	verifier     Verifier // nil: in-module crypto only
 	refresh      *refresh // nil: no refresh requests
+	claimPaths   []string // the claim paths requirements read (compiler.pathID)
 }
 
 // provider is one token issuer.
@@ -50,6 +51,15 @@ type provider struct {
 	toHeaders  []claimHeader
 	payloadHdr string
 	passphrase *passphrase // non-nil for "type": "passphrase"
+
+	// The token's shape (presets.go).
+	preset         string
+	scopeClaims    []string // where scopes are: claim paths, each a space-delimited string or an array
+	roleClaims     []string // where roles are, the same way; nil: rules cannot require roles
+	scopeIDs       []int    // scopeClaims as compiler.pathID ids
+	roleIDs        []int
+	alsoIssuers    []string // more exact "iss" values signed by the same keys
+	refuseIDTokens bool
 }
 
 type claimRule struct {
@@ -113,6 +123,20 @@ func Compile(config []byte, opts ...Option) (*Gate, []string, error) {
 type compiler struct {
 	err      error
 	warnings []string
+	paths    []string // claim paths read by requirements, indexed by their ids
+}
+
+// pathID interns a claim path that requirements read: a verified token's
+// values at these paths are looked up once and kept with it in the cache, so
+// a cached request checks its requirements without scanning the claims.
+func (c *compiler) pathID(path string) int {
+	for i, p := range c.paths {
+		if p == path {
+			return i
+		}
+	}
+	c.paths = append(c.paths, path)
+	return len(c.paths) - 1
 }
 
 func (c *compiler) fail(path, msg string) {
@@ -276,6 +300,7 @@ func (c *compiler) gate(root gjson.Result) *Gate {
 	if c.err != nil {
 		return nil
 	}
+	g.claimPaths = c.paths
 	return g
 }
 
@@ -293,7 +318,7 @@ func quotable(s string) bool {
 var providerFields = []string{"type", "issuer", "audiences", "jwks", "jwks_uri", "fetch", "forward", "algorithms",
 	"clock_skew_seconds", "require_expiration", "max_lifetime_seconds", "token_types", "subjects", "claims",
 	"from_headers", "from_params", "from_cookies", "claim_to_headers", "payload_header",
-	"passphrase", "hashed_passphrase"}
+	"passphrase", "hashed_passphrase", "preset", "scope_claims", "role_claims", "also_issuers", "refuse_id_tokens"}
 
 func (c *compiler) provider(path, name string, v gjson.Result) *provider {
 	if name == "" {
@@ -310,7 +335,8 @@ func (c *compiler) provider(path, name string, v gjson.Result) *provider {
 	case "passphrase":
 		p.passphrase = c.passphrase(path, v)
 		for _, f := range []string{"issuer", "audiences", "jwks", "jwks_uri", "fetch", "algorithms", "clock_skew_seconds",
-			"require_expiration", "max_lifetime_seconds", "token_types", "subjects", "claims", "claim_to_headers", "payload_header"} {
+			"require_expiration", "max_lifetime_seconds", "token_types", "subjects", "claims", "claim_to_headers", "payload_header",
+			"preset", "scope_claims", "role_claims", "also_issuers", "refuse_id_tokens"} {
 			if v.Get(f).Exists() {
 				c.fail(path+"."+f, "does not apply to a passphrase provider")
 			}
@@ -330,6 +356,7 @@ func (c *compiler) provider(path, name string, v gjson.Result) *provider {
 		c.fail(path+".issuer", "is required: the exact \"iss\" of this provider's tokens")
 	}
 	p.audiences = c.strings(path+".audiences", v.Get("audiences"))
+	c.tokenShape(path, v, p)
 	c.str(path+".jwks_uri", v.Get("jwks_uri"), "")
 	if f := v.Get("fetch"); f.Exists() && !f.IsObject() {
 		c.fail(path+".fetch", "must be an object (it is read by jwksfetch)")

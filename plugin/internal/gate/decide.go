@@ -53,34 +53,69 @@ type request struct {
 	rawPath     string // ":path" without the query, as received
 	path        string // rawPath in canonical form (path.go)
 	query       string
+	authority   string   // ":authority" (or "host"), as received
+	caps        captures // what the matching rule's path template captured
 }
 
 // Decide answers one request at time now. It never panics on any input and
 // never allows a request whose credential it could not verify.
 func (g *Gate) Decide(in *Request, now time.Time) Decision {
+	return g.decide(in, now, nil)
+}
+
+// decide is Decide, recording each step in tr when tr is not nil (Explain).
+func (g *Gate) decide(in *Request, now time.Time, tr *Trace) Decision {
 	req := request{headers: in.Headers}
+	host := ""
+	var seen [4]uint8 // :method, :path, :authority, host
 	for _, h := range in.Headers {
 		switch h[0] {
 		case ":method":
 			req.method = h[1]
+			seen[0]++
 		case ":path":
 			req.rawPath, req.query, _ = strings.Cut(h[1], "?")
+			seen[1]++
+		case ":authority":
+			req.authority = h[1]
+			seen[2]++
+		case "host":
+			host = h[1]
+			seen[3]++
 		}
+	}
+	// A request that names its method, path or host twice, or its host two
+	// ways, means different requests to different readers.
+	if seen[0] > 1 || seen[1] > 1 || seen[2] > 1 || seen[3] > 1 ||
+		req.authority != "" && host != "" && !strings.EqualFold(req.authority, host) {
+		return g.deny(ErrRequestAmbiguous, "")
+	}
+	if req.authority == "" {
+		req.authority = host
 	}
 	path, ok := canonicalPath(req.rawPath, g.rewritePaths)
 	if !ok {
+		tr.check("path "+strconv.Quote(req.rawPath)+" is in canonical form", false)
 		return g.deny(ErrPathAmbiguous, "")
 	}
 	req.path = path
+	if tr != nil {
+		tr.Path = path
+	}
 	req.methodUpper = upperASCII(req.method)
 	if g.methodRules && req.hasAny(methodOverrideHeaders) {
+		tr.check("no method override header", false)
 		return g.deny(ErrMethodOverride, "")
 	}
 	r := g.match(&req)
 	if r == nil {
+		tr.check("a rule matches", false)
 		return g.deny(ErrNoRule, "")
 	}
-	d := g.check(r, &req, now)
+	if tr != nil {
+		tr.matched(g, r, &req)
+	}
+	d := g.check(r, &req, now, tr)
 	if !d.Allow && r.dryRun {
 		// A dry-run rule reports what it would refuse and lets the request
 		// through unchanged, except that forged output headers still go.
@@ -114,25 +149,36 @@ func (g *Gate) removals(req *request) []string {
 }
 
 // check applies rule r to a request.
-func (g *Gate) check(r *rule, req *request, now time.Time) Decision {
+func (g *Gate) check(r *rule, req *request, now time.Time, tr *Trace) Decision {
 	allow := Decision{Allow: true, RemoveHeaders: g.removals(req)}
 	if !r.requires {
+		tr.check("the rule requires no credential", true)
 		return allow
 	}
 	if r.preflight && req.method == "OPTIONS" && req.has("origin") && req.has("access-control-request-method") {
+		tr.check("CORS preflight passes (bypass_cors_preflight)", true)
 		return allow
 	}
 	token, src, held, err := extract(req, r.sources)
 	if err != nil {
+		tr.check("one credential in the request", false)
 		return g.deny(err, "")
 	}
 	if token == "" {
 		if r.allowMissing {
+			tr.check("no credential, and the rule allows that (allow_missing)", true)
 			return allow
 		}
+		tr.check("a credential is present", false)
 		return g.deny(ErrTokenMissing, "")
 	}
+	if tr != nil {
+		tr.check("credential found in "+src.String(), true)
+	}
 	v := g.verify(token, src, r.providers, float64(now.UnixNano())/1e9)
+	if tr != nil {
+		tr.verified(&v)
+	}
 	if v.err != nil {
 		d := g.deny(v.err, "")
 		d.Detail = v.detail
@@ -142,11 +188,13 @@ func (g *Gate) check(r *rule, req *request, now time.Time) Decision {
 		return d
 	}
 	p := v.provider
-	if len(r.scopes) > 0 && !grantedScopes(v.claims, r.scopes) {
-		d := g.deny(ErrScopeMissing, r.scopeList)
-		d.Provider = p.name
-		d.Cached = v.cached
-		return d
+	if r.need != nil && p.passphrase == nil {
+		if f := r.need.eval(v.values, p, &req.caps, tr); f.err != nil {
+			d := g.deny(f.err, f.challengeScopes(&req.caps))
+			d.Provider = p.name
+			d.Cached = v.cached
+			return d
+		}
 	}
 	allow.Provider = p.name
 	allow.Cached = v.cached
@@ -195,7 +243,8 @@ func (g *Gate) match(req *request) *rule {
 type verified struct {
 	provider   *provider
 	claims     gjson.Result
-	headers    [][2]string // upstream headers from claim_to_headers and payload_header
+	headers    [][2]string    // upstream headers from claim_to_headers and payload_header
+	values     []gjson.Result // the claims at g.claimPaths
 	cached     bool
 	unknownKID bool
 	kid        string
@@ -241,7 +290,7 @@ func (g *Gate) verify(token string, src source, provs []*provider, now float64) 
 			g.cache.remove(e)
 			return verified{err: err}
 		}
-		return verified{provider: e.provider, claims: e.claims, headers: e.headers, cached: true}
+		return verified{provider: e.provider, claims: e.claims, headers: e.headers, values: e.values, cached: true}
 	}
 	t, err := parseJWS(token)
 	if err != nil {
@@ -259,7 +308,7 @@ func (g *Gate) verify(token string, src source, provs []*provider, now float64) 
 		tried       bool
 	)
 	for _, p := range jwts {
-		if p.issuer != iss.Str {
+		if !p.acceptsIssuer(iss.Str) {
 			continue
 		}
 		tried = true
@@ -278,8 +327,9 @@ func (g *Gate) verify(token string, src source, provs []*provider, now float64) 
 		}
 		if err == nil {
 			headers := p.outputs(t.claims, t.payloadB64)
-			g.cache.put(token, p, t.claims, tt, headers)
-			return verified{provider: p, claims: t.claims, headers: headers}
+			values := g.claimValues(t.claims)
+			g.cache.put(token, p, t.claims, tt, headers, values)
+			return verified{provider: p, claims: t.claims, headers: headers, values: values}
 		}
 		if err == ErrKeysUnavailable {
 			unavailable = true
@@ -366,4 +416,17 @@ func jwsShaped(s string) bool {
 		}
 	}
 	return dots == 2
+}
+
+// claimValues looks up the claim paths that requirements read, once per
+// verified token.
+func (g *Gate) claimValues(claims gjson.Result) []gjson.Result {
+	if len(g.claimPaths) == 0 {
+		return nil
+	}
+	out := make([]gjson.Result, len(g.claimPaths))
+	for i, p := range g.claimPaths {
+		out[i] = claims.Get(p)
+	}
+	return out
 }

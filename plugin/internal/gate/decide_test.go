@@ -186,7 +186,7 @@ func TestResponses(t *testing.T) {
 			t.Errorf("%v: %+v", err, d)
 		}
 		code := map[kind]string{kindMissing: "unauthorized", kindRequest: "invalid_request", kindToken: "invalid_token",
-			kindScope: "insufficient_scope", kindForbidden: "access_denied", kindUnavailable: "temporarily_unavailable"}[k]
+			kindScope: "insufficient_scope", kindPrivilege: "insufficient_scope", kindForbidden: "access_denied", kindUnavailable: "temporarily_unavailable"}[k]
 		checkBody(t, d, code)
 	}
 }

@@ -23,6 +23,7 @@ const (
 	kindRequest                 // 400 invalid_request
 	kindToken                   // 401 invalid_token
 	kindScope                   // 403 insufficient_scope
+	kindPrivilege               // 403 insufficient_scope without a scope list: the token lacks a role, claim or audience
 	kindForbidden               // 403 access_denied, no challenge: a token cannot help
 	kindUnavailable             // 503 with Retry-After: not the client's fault
 )
@@ -43,6 +44,7 @@ var (
 	ErrTokenMultiple       = newError("token_multiple", kindRequest, "more than one token in the request")
 	ErrPathAmbiguous       = newError("path_ambiguous", kindRequest, "the request path is not in canonical form")
 	ErrMethodOverride      = newError("method_override", kindRequest, "method override headers are not accepted")
+	ErrRequestAmbiguous    = newError("request_ambiguous", kindRequest, "the request repeats its method, path or host, or names two hosts")
 	ErrTokenMalformed      = newError("token_malformed", kindToken, "malformed token")
 	ErrTokenEncrypted      = newError("token_encrypted", kindToken, "encrypted tokens (JWE) are not accepted")
 	ErrHeaderUnsupported   = newError("header_unsupported", kindToken, "unsupported critical or b64 header")
@@ -62,7 +64,11 @@ var (
 	ErrClaimNotAccepted    = newError("claim_not_accepted", kindToken, "a required claim is missing or has another value")
 	ErrPassphraseInvalid   = newError("passphrase_invalid", kindToken, "passphrase not accepted")
 	ErrPassphraseBusy      = newError("passphrase_busy", kindUnavailable, "too many passphrase checks at once; retry later")
+	ErrIDToken             = newError("id_token", kindToken, "ID tokens are not accepted; send an access token")
 	ErrScopeMissing        = newError("scope_missing", kindScope, "the token lacks a required scope")
+	ErrRoleMissing         = newError("role_missing", kindPrivilege, "the token lacks a required role")
+	ErrClaimRequirement    = newError("claim_requirement", kindPrivilege, "the token's claims do not allow this request")
+	ErrAudienceMissing     = newError("audience_missing", kindPrivilege, "the token is not meant for this resource")
 	ErrNoRule              = newError("no_rule", kindForbidden, "no rule allows this request")
 	ErrKeysUnavailable     = newError("keys_unavailable", kindUnavailable, "signing keys for this issuer are not available yet; retry later")
 )
@@ -105,6 +111,10 @@ func (g *Gate) deny(err error, scopes string) Decision {
 	case kindScope:
 		d.Status = 403
 		d.Headers = append(d.Headers, [2]string{"www-authenticate", challenge + `, error="insufficient_scope", scope="` + scopes + `"`})
+		d.Body = body("insufficient_scope", err.Error())
+	case kindPrivilege:
+		d.Status = 403
+		d.Headers = append(d.Headers, [2]string{"www-authenticate", challenge + `, error="insufficient_scope", error_description="` + err.Error() + `"`})
 		d.Body = body("insufficient_scope", err.Error())
 	case kindForbidden:
 		d.Status = 403

@@ -46,3 +46,43 @@ func BenchmarkDecide(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDecideRequirements compares a cached request on a scope-only rule
+// with cached requests on rules that match a path template and check
+// captures, roles and claims: the requirements must cost no allocation and
+// little time beside the scope check.
+func BenchmarkDecideRequirements(b *testing.B) {
+	f := fx(b)
+	g := compile(b, `{"providers":{"corp":{"issuer":"`+corpURL+`","audiences":["`+aud+`"],"jwks":`+string(f.corp.JWKS())+`,
+    "role_claims":["realm_access.roles","resource_access.mlflow.roles"]}},
+  "rules":[
+    {"match":{"prefix":"/v1/score"},"requires":{"scopes":["score"]}},
+    {"match":{"prefix":"/v1/tenant"},"requires":{"claims":[{"claim":"tenant","equals":"ml"}]}},
+    {"match":{"path_template":"/v2/models/{model}/infer"},"requires":{"scopes":["infer:{model}"],"claims":[{"claim":"models","contains":"{model}"}]}},
+    {"match":{"prefix":"/api/2.0/mlflow"},"requires":{"roles":["mlflow-writer"],"claims":[{"claim":"tenant","equals":"ml"},{"claim":"email","regex":"[^@]+@example\\.com"}]}},
+    {"match":{"prefix":"/nested"},"requires":{"any_of":[{"roles":["admin"]},{"all_of":[{"roles":["mlflow-writer"]},{"claims":[{"claim":"tenant","prefix":"m"}]}]}]}}
+  ]}`)
+	tok := mint(b, f.corp, issuer.Claims{"scope": "score infer:iris", "models": []string{"wine", "iris"}, "tenant": "ml", "email": "ann@example.com",
+		"realm_access":    map[string]any{"roles": []string{"offline_access", "reader"}},
+		"resource_access": map[string]any{"mlflow": map[string]any{"roles": []string{"mlflow-writer"}}}}, issuer.WithTTL(time.Hour))
+	for _, bc := range []struct{ name, path string }{
+		{"cached/scope-only", "/v1/score"},
+		{"cached/claim-equals", "/v1/tenant"},
+		{"cached/template-scope-claim", "/v2/models/iris/infer"},
+		{"cached/roles-claims-regex", "/api/2.0/mlflow/runs/create"},
+		{"cached/any_of-all_of", "/nested"},
+	} {
+		req := get(bc.path, bearer(tok)...)
+		if d := g.Decide(req, time.Now()); !d.Allow {
+			b.Fatalf("%s: %s", bc.name, d.Reason)
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if d := g.Decide(req, time.Now()); !d.Allow {
+					b.Fatal(d.Reason)
+				}
+			}
+		})
+	}
+}

@@ -442,3 +442,106 @@ func FuzzRequestView(f *testing.F) {
 		}
 	})
 }
+
+// TestRequestViewTemplates: a path template captures what the back-end will
+// route on. A capture is never ".", ".." or more than one segment, whatever
+// the encoding, and a token granted one model never reaches another through
+// a path that resolves differently upstream.
+func TestRequestViewTemplates(t *testing.T) {
+	tok := mint(t, fx(t).corp, issuer.Claims{"scope": "infer:iris"})
+	paths := []string{
+		"/v2/models/iris/infer", "/v2/models/iris/infer/", "/v2/models/%69ris/infer", "/v2/models/%2e%2e/infer",
+		"/v2/models/%2E%2E/infer", "/v2/models/../infer", "/v2/models/./infer", "/v2/models/%2e/infer", "/v2/models/.%2e/infer",
+		"/v2/models//infer", "/v2/models/iris%2finfer/infer", "/v2/models/iris%2F..%2Fwine/infer", "/v2/models/iris;x/infer",
+		"/v2/models/iris/..;/wine/infer", "/v2/models/wine/../iris/infer", "/v2/models/iris/../wine/infer",
+		"/v2/models/iris/infer/../../wine/infer", "/v2/models/iris/%2e%2e/wine/infer", "/v2/models/iris%5c..%5cwine/infer",
+		`/v2/models/iris\..\wine/infer`, "/v2/models/iris/infer%00", "/v2/models/%252e%252e/infer", "/v2/models/iris%20/infer",
+		"/v2/models/wine/infer", "/v2/./models/wine/infer", "/v2/models/iris/infer?x=/../../wine",
+	}
+	// What a back-end does with the path: the model it runs, or "" for a
+	// public page.
+	model := func(view string) string {
+		rest, ok := strings.CutPrefix(trimSlash(view), "/v2/models/")
+		if !ok {
+			return ""
+		}
+		name, tail, _ := strings.Cut(rest, "/")
+		if tail != "infer" {
+			return "(other)"
+		}
+		return name
+	}
+	for _, mode := range []string{"reject", "rewrite"} {
+		g := compile(t, `{"ambiguous_paths":"`+mode+`","providers":{"corp":{"issuer":"`+corpURL+`","jwks":`+string(fx(t).corp.JWKS())+`}},
+  "rules":[
+    {"match":{"path_template":"/v2/models/{model}/infer"},"requires":{"scopes":["infer:{model}"]}},
+    {"match":{"prefix":"/v2/models"},"requires":{"scopes":["admin"]}},
+    {"match":{"prefix":"/"}}]}`)
+		for _, p := range paths {
+			t.Run(mode+" "+p, func(t *testing.T) {
+				tr := g.Explain(get(p, bearer(tok)...), now())
+				for _, c := range tr.Captures {
+					if c[1] == "" || c[1] == "." || c[1] == ".." || strings.ContainsAny(c[1], "/\\;") || strings.Contains(strings.ToLower(c[1]), "%2e") {
+						t.Fatalf("captured %s = %q", c[0], c[1])
+					}
+				}
+				d := tr.Decision
+				if !d.Allow {
+					return
+				}
+				upstream := p
+				if d.Path != "" {
+					upstream = d.Path
+				}
+				for _, view := range backendViews(upstream) {
+					if m := model(view); m != "" && m != "iris" {
+						t.Fatalf("%q went upstream as %q, which a back-end serves as %q (model %q) for a token granted iris only", p, upstream, view, m)
+					}
+				}
+			})
+		}
+		t.Run(mode+" an encoded dot-dot is never captured", func(t *testing.T) {
+			tr := g.Explain(get("/v2/models/%2e%2e/infer", bearer(tok)...), now())
+			if len(tr.Captures) != 0 {
+				t.Fatalf("captured %q", tr.Captures)
+			}
+			if mode == "reject" && tr.Decision.Status != 400 {
+				t.Fatalf("status %d, want 400", tr.Decision.Status)
+			}
+			if mode == "rewrite" && (tr.Rule != 2 || tr.Path != "/v2/infer") {
+				t.Fatalf("rule %d on %q, want the public rule on /v2/infer", tr.Rule, tr.Path)
+			}
+		})
+	}
+}
+
+func TestRepeatedPseudoHeadersAreRefused(t *testing.T) {
+	g := compile(t, viewConfig(t, ""))
+	tok := credentials(t)[levelAdmin]
+	base := func(extra ...[2]string) *Request {
+		r := get("/public", bearer(tok)...)
+		r.Headers = append(r.Headers, extra...)
+		return r
+	}
+	tests := []struct {
+		name string
+		r    *Request
+		want int // 0: allowed
+	}{
+		{"one of each", base(), 0},
+		{"a Host equal to :authority", base([2]string{"host", "API"}), 0},
+		{"two paths", base([2]string{":path", "/admin"}), 400},
+		{"two methods", base([2]string{":method", "DELETE"}), 400},
+		{"two authorities", base([2]string{":authority", "admin.internal"}), 400},
+		{"a Host that differs from :authority", base([2]string{"host", "admin.internal"}), 400},
+		{"two Host headers", &Request{Headers: [][2]string{{":method", "GET"}, {":path", "/public"}, {"host", "a"}, {"host", "b"}}}, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := g.Decide(tt.r, now())
+			if tt.want == 0 && !d.Allow || tt.want != 0 && (d.Allow || d.Status != tt.want || d.Code != "request_ambiguous") {
+				t.Fatalf("allow=%v status=%d code=%s, want %d", d.Allow, d.Status, d.Code, tt.want)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,19 +11,22 @@ import (
 
 // rule is one entry of "rules": a match and what it requires.
 type rule struct {
-	prefix  string
-	path    string
-	methods []string
-	headers []headerMatch
+	prefix   string
+	path     string
+	template *pathTemplate  // match.path_template; its captures feed the requirements
+	regex    *regexp.Regexp // match.regex, anchored
+	host     *hostMatch
+	methods  []string
+	headers  []headerMatch
+	text     string // the match object as configured, for Explain and Lint
 
-	requires     bool        // false: the request passes unauthenticated
-	providers    []*provider // any one must verify the token
-	sources      []source    // where those providers read tokens, deduplicated
-	scopes       []string    // all must be granted
-	scopeList    string      // scopes joined by spaces, for the challenge
-	allowMissing bool        // no token: pass unauthenticated; a bad token is still refused
-	preflight    bool        // CORS preflight requests pass unauthenticated
-	dryRun       bool        // report refusals, let the requests through
+	requires     bool         // false: the request passes unauthenticated
+	providers    []*provider  // any one must verify the token
+	sources      []source     // where those providers read tokens, deduplicated
+	need         *requirement // what the verified token must hold; nil: nothing more
+	allowMissing bool         // no token: pass unauthenticated; a bad token is still refused
+	preflight    bool         // CORS preflight requests pass unauthenticated
+	dryRun       bool         // report refusals, let the requests through
 }
 
 type headerMatch struct {
@@ -40,13 +44,45 @@ func (c *compiler) rule(path string, v gjson.Result, g *Gate) *rule {
 		c.fail(path+".match", "is required (e.g. {\"prefix\": \"/\"})")
 		return nil
 	}
-	if !c.fields(path+".match", m, "prefix", "path", "methods", "headers") {
+	if !c.fields(path+".match", m, "prefix", "path", "path_template", "regex", "host", "methods", "headers") {
 		return nil
 	}
+	r.text = compact(m.Raw)
 	r.prefix = c.str(path+".match.prefix", m.Get("prefix"), "")
 	r.path = c.str(path+".match.path", m.Get("path"), "")
-	if r.prefix == "" && r.path == "" {
-		c.fail(path+".match", "needs \"prefix\" or \"path\"")
+	if t := m.Get("path_template"); t.Exists() {
+		tmpl, msg := compileTemplate(c.str(path+".match.path_template", t, ""))
+		if msg != "" {
+			c.fail(path+".match.path_template", msg)
+			return nil
+		}
+		r.template = tmpl
+	}
+	if e := m.Get("regex"); e.Exists() {
+		re, msg := compileRegex(c.str(path+".match.regex", e, ""))
+		if msg != "" {
+			c.fail(path+".match.regex", msg)
+			return nil
+		}
+		r.regex = re
+	}
+	n := 0
+	for _, set := range []bool{r.prefix != "", r.path != "", r.template != nil, r.regex != nil} {
+		if set {
+			n++
+		}
+	}
+	if h := m.Get("host"); h.Exists() {
+		hm, msg := compileHost(c.str(path+".match.host", h, ""))
+		if msg != "" {
+			c.fail(path+".match.host", msg)
+			return nil
+		}
+		r.host = &hm
+	}
+	if n > 1 || n == 0 && r.host == nil {
+		c.fail(path+".match", "needs one of \"prefix\", \"path\", \"path_template\" or \"regex\" (only \"host\" may stand alone)")
+		return nil
 	}
 	for _, f := range [...]struct{ name, p string }{{"prefix", r.prefix}, {"path", r.path}} {
 		if f.p == "" {
@@ -115,7 +151,7 @@ func (c *compiler) rule(path string, v gjson.Result, g *Gate) *rule {
 		}
 		return r
 	}
-	if !c.fields(path+".requires", req, "providers", "scopes") {
+	if !c.fields(path+".requires", req, requirementFields...) {
 		return nil
 	}
 	r.requires = true
@@ -135,19 +171,20 @@ func (c *compiler) rule(path string, v gjson.Result, g *Gate) *rule {
 	if len(r.sources) > maxSources {
 		c.fail(path+".requires.providers", "these providers read tokens from more than "+strconv.Itoa(maxSources)+" places; use fewer from_* entries")
 	}
-	r.scopes = c.strings(path+".requires.scopes", req.Get("scopes"))
-	for i, s := range r.scopes {
-		if !quotable(s) || strings.ContainsRune(s, ' ') {
-			c.fail(path+".requires.scopes["+strconv.Itoa(i)+"]", "a scope is printable ASCII without spaces, quotes or backslashes")
-		}
+	var capNames []string
+	if r.template != nil {
+		capNames = r.template.names
 	}
-	r.scopeList = strings.Join(r.scopes, " ")
-	for _, p := range r.providers {
-		if p.passphrase != nil && len(r.scopes) > 0 {
-			c.fail(path+".requires.scopes", "provider "+strconv.Quote(p.name)+" is a passphrase and grants no scopes")
-		}
+	need := c.requirement(path+".requires", req, capNames, r.providers, 0)
+	if need != nil && !need.empty() {
+		r.need = need
 	}
 	return r
+}
+
+func (q *requirement) empty() bool {
+	return len(q.audiences) == 0 && len(q.scopes) == 0 && len(q.roles) == 0 && len(q.claims) == 0 &&
+		len(q.allOf) == 0 && len(q.anyOf) == 0
 }
 
 func (g *Gate) provider(name string) *provider {
@@ -161,6 +198,9 @@ func (g *Gate) provider(name string) *provider {
 
 // matches reports whether the rule applies to a request.
 func (r *rule) matches(req *request) bool {
+	if r.host != nil && !r.host.matches(req.authority) {
+		return false
+	}
 	if r.path != "" && !samePath(r.path, req.path) {
 		return false
 	}
@@ -183,6 +223,12 @@ func (r *rule) matches(req *request) bool {
 		if !h.matches(req) {
 			return false
 		}
+	}
+	if r.template != nil && !r.template.match(req.path, &req.caps) {
+		return false
+	}
+	if r.regex != nil && !r.regex.MatchString(req.path) {
+		return false
 	}
 	return true
 }

@@ -2,10 +2,12 @@
 // through Envoy's "verify_signature" foreign function instead of doing the
 // public-key arithmetic inside the Wasm module.
 //
-// It hand-encodes the VerifySignatureArguments protobuf message, converts JOSE
-// ECDSA signatures (r||s) to the DER form OpenSSL expects, and decodes the
-// VerifySignatureResult reply. It builds for GOOS=wasip1 and avoids fmt,
-// encoding/json and protobuf libraries to keep the module small.
+// It decides which signatures the host may check (Comparable), prepares keys
+// (NewKey) and asks the host (Key.Verify). The wire format of the call is
+// internal/verifysig's and the DER of keys and ECDSA signatures is
+// internal/der's: the Go host (host/hostcrypto) reads the same bytes with
+// the same code. It builds for GOOS=wasip1 and avoids fmt, encoding/json and
+// protobuf libraries to keep the module small.
 //
 //	ok, supported, err := hostcrypto.Verify(callForeign, "RS256", pub, signingInput, sig)
 //	if !supported || err != nil {

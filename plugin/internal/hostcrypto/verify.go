@@ -5,10 +5,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"errors"
-)
 
-// ForeignFunctionName is the name Envoy registers the host verifier under.
-const ForeignFunctionName = "verify_signature"
+	"github.com/tokengate/tokengate/internal/der"
+	"github.com/tokengate/tokengate/internal/verifysig"
+)
 
 // CallFunc invokes a host foreign function by name with serialized arguments.
 type CallFunc func(name string, args []byte) ([]byte, error)
@@ -66,8 +66,8 @@ func NewKey(pub crypto.PublicKey) (k *Key, supported bool, err error) {
 	default:
 		return nil, false, nil
 	}
-	if k.spki, err = MarshalSPKI(pub); err != nil {
-		return nil, true, errors.New("hostcrypto: cannot encode public key as SubjectPublicKeyInfo: " + err.Error())
+	if k.spki, err = der.MarshalSPKI(pub); err != nil {
+		return nil, true, err // says what is wrong with the key
 	}
 	return k, true, nil
 }
@@ -85,27 +85,24 @@ func (k *Key) Verify(call CallFunc, alg string, signingInput, sig []byte) (ok, s
 		if want := curveFor(alg); k.curve != want {
 			return false, true, errors.New("hostcrypto: " + alg + " requires curve " + want + ", key uses " + k.curve)
 		}
-		der, err := JOSEToDER(sig, k.size)
-		if err != nil {
+		if sig, err = der.ECDSASignature(sig, k.size); err != nil {
 			return false, true, err
 		}
-		sig = der
 	} else if alg[0] != 'R' {
 		return false, true, errors.New("hostcrypto: algorithm " + alg + " does not match an RSA key")
 	}
-	reply, err := call(ForeignFunctionName, EncodeArguments(hash, k.spki, sig, signingInput))
+	reply, err := call(verifysig.FunctionName, verifysig.EncodeArguments(verifysig.Arguments{
+		HashFunction: hash, PublicKey: k.spki, Signature: sig, Text: signingInput}))
 	if err != nil {
-		return false, true, errors.New("hostcrypto: verify_signature call failed: " + err.Error())
+		// No fmt in the module: the cause is kept as text.
+		return false, true, errors.New("hostcrypto: the host's verify_signature call failed (verify in the module instead): " + err.Error())
 	}
-	ok, hostErr, err := DecodeResult(reply)
+	res, err := verifysig.DecodeResult(reply)
 	if err != nil {
 		return false, true, err
 	}
-	if !ok && hostErr != "" {
-		// The host refused: report it, but this is still a rejection.
-		return false, true, nil
-	}
-	return ok, true, nil
+	// A refusal, with or without the host's reason, is a rejection.
+	return res.OK, true, nil
 }
 
 func curveFor(alg string) string {
@@ -121,42 +118,10 @@ func curveFor(alg string) string {
 }
 
 // JOSEToDER converts a JWS ECDSA signature (r||s, each size bytes) into the
-// ASN.1 DER SEQUENCE { INTEGER r, INTEGER s } form.
-func JOSEToDER(sig []byte, size int) ([]byte, error) {
-	if size <= 0 || len(sig) != 2*size {
-		return nil, errors.New("hostcrypto: ECDSA signature has the wrong length for the curve; want r||s of equal halves")
-	}
-	r, s := derInt(sig[:size]), derInt(sig[size:])
-	body := append(r, s...)
-	out := []byte{0x30}
-	out = appendDERLen(out, len(body))
-	return append(out, body...), nil
-}
+// ASN.1 DER SEQUENCE { INTEGER r, INTEGER s } form (internal/der).
+func JOSEToDER(sig []byte, size int) ([]byte, error) { return der.ECDSASignature(sig, size) }
 
-func derInt(v []byte) []byte {
-	for len(v) > 1 && v[0] == 0 {
-		v = v[1:]
-	}
-	pad := len(v) > 0 && v[0]&0x80 != 0
-	l := len(v)
-	if pad {
-		l++
-	}
-	out := []byte{0x02}
-	out = appendDERLen(out, l)
-	if pad {
-		out = append(out, 0)
-	}
-	return append(out, v...)
-}
-
-func appendDERLen(b []byte, n int) []byte {
-	switch {
-	case n < 0x80:
-		return append(b, byte(n))
-	case n < 0x100:
-		return append(b, 0x81, byte(n))
-	default:
-		return append(b, 0x82, byte(n>>8), byte(n))
-	}
-}
+// MarshalSPKI encodes an RSA or ECDSA (P-256/384/521) public key as a DER
+// SubjectPublicKeyInfo (internal/der); crypto/x509 would add about 1.8 MB
+// to the module.
+func MarshalSPKI(pub any) ([]byte, error) { return der.MarshalSPKI(pub) }

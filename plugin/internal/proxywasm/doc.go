@@ -6,7 +6,10 @@
 // are not available as modules, so this package is deliberately small: it
 // exports the callbacks through //go:wasmexport, imports the host functions
 // through //go:wasmimport, and dispatches callbacks to the context interfaces
-// of the SDK's compiler-neutral types package. It knows nothing about tokens.
+// of the SDK's compiler-neutral types package. It knows nothing about tokens,
+// and it has only what the plugin uses: the callbacks an authentication
+// filter needs and the host calls the plugin makes; add a callback or a host
+// call when a caller needs it.
 //
 // Three rules shape it, all taken from how Envoy runs a Go module:
 //
@@ -14,7 +17,7 @@
 //     inside _initialize, where Envoy allows almost no host calls.
 //   - Nothing blocks: Envoy's poll_oneoff returns at once, so a sleeping or
 //     waiting goroutine spins the worker thread. Work that must wait uses
-//     ticks, queues or HTTP call callbacks.
+//     HTTP call callbacks.
 //   - Every export boundary recovers a Go panic. A panic in a stream callback
 //     becomes a fail-closed local 500 and an error log line, never a trap and
 //     never a pass.
@@ -24,5 +27,6 @@
 //	func init() { proxywasm.SetVMContext(&vm{}) }
 //
 // and calls the host through the functions in hostcalls.go, for example
-// GetHTTPRequestHeaders and SendHTTPResponse.
+// GetHTTPRequestHeaders and SendHTTPResponse, or through Host, the binding as
+// a value for packages that take their host calls as an interface.
 package proxywasm

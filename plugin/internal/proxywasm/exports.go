@@ -6,14 +6,14 @@ import (
 	"runtime/debug"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
-
-	"github.com/tokengate/tokengate/internal/abi"
 )
 
 // The callbacks this module exports. Envoy skips a callback a module does not
 // export, so the body, trailer, TCP and gRPC callbacks, which an
 // authentication filter has no use for, are left out: exporting them would
-// cost a guest call per body chunk for nothing.
+// cost a guest call per body chunk for nothing. So are proxy_on_tick and
+// proxy_on_queue_ready: the plugin sets no tick period and registers no
+// queue, so the host would never call them.
 
 //go:wasmexport proxy_abi_version_0_2_1
 func proxyABIVersion() {}
@@ -29,7 +29,6 @@ func proxyOnContextCreate(contextID, parentID uint32) {
 func proxyOnVMStart(rootID, size uint32) (ok bool) {
 	enter()
 	defer recoverBool("proxy_on_vm_start", &ok)
-	vmState.active = rootID
 	// Envoy calls this once per plugin (root) context, not once per VM.
 	return vmState.vm.OnVMStart(int(size)) == types.OnVMStartStatusOK
 }
@@ -38,7 +37,6 @@ func proxyOnVMStart(rootID, size uint32) (ok bool) {
 func proxyOnConfigure(rootID, size uint32) (ok bool) {
 	enter()
 	defer recoverBool("proxy_on_configure", &ok)
-	vmState.active = rootID
 	p, found := vmState.plugins[rootID]
 	if !found {
 		LogError("proxy_on_configure: unknown plugin context")
@@ -47,31 +45,10 @@ func proxyOnConfigure(rootID, size uint32) (ok bool) {
 	return p.OnPluginStart(int(size)) == types.OnPluginStartStatusOK
 }
 
-//go:wasmexport proxy_on_tick
-func proxyOnTick(rootID uint32) {
-	enter()
-	defer recoverRoot("proxy_on_tick")
-	vmState.active = rootID
-	if p, ok := vmState.plugins[rootID]; ok {
-		p.OnTick()
-	}
-}
-
-//go:wasmexport proxy_on_queue_ready
-func proxyOnQueueReady(rootID, queueID uint32) {
-	enter()
-	defer recoverRoot("proxy_on_queue_ready")
-	vmState.active = rootID
-	if p, ok := vmState.plugins[rootID]; ok {
-		p.OnQueueReady(queueID)
-	}
-}
-
 //go:wasmexport proxy_on_http_call_response
 func proxyOnHTTPCallResponse(rootID, callID, numHeaders, bodySize, numTrailers uint32) {
 	enter()
 	defer recoverRoot("proxy_on_http_call_response")
-	vmState.active = rootID
 	cb, ok := vmState.calls[callID]
 	if !ok {
 		return
@@ -84,10 +61,9 @@ func proxyOnHTTPCallResponse(rootID, callID, numHeaders, bodySize, numTrailers u
 func proxyOnRequestHeaders(contextID, numHeaders uint32, endOfStream bool) (action uint32) {
 	enter()
 	defer recoverStream("proxy_on_request_headers", &action)
-	vmState.active = contextID
 	hc, ok := vmState.streams[contextID]
 	if !ok {
-		return abi.ActionContinue
+		return uint32(types.ActionContinue)
 	}
 	return uint32(hc.OnHttpRequestHeaders(int(numHeaders), endOfStream))
 }
@@ -104,7 +80,6 @@ func proxyOnDelete(contextID uint32) {
 	enter()
 	defer recoverRoot("proxy_on_delete")
 	if hc, ok := vmState.streams[contextID]; ok {
-		vmState.active = contextID
 		hc.OnHttpStreamDone()
 	}
 	vmState.deleteContext(contextID)
@@ -134,7 +109,7 @@ func recoverStream(where string, action *uint32) {
 		return
 	}
 	logPanic(where, r)
-	*action = abi.ActionPause
+	*action = uint32(types.ActionPause)
 	defer func() { _ = recover() }() // the response may already have been sent
 	_ = SendHTTPResponse(500, [][2]string{{"content-type", "application/json"}},
 		[]byte(`{"error":"internal_error","error_description":"the authentication filter failed; the request was refused"}`))

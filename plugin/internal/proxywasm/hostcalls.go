@@ -69,16 +69,6 @@ func LogWarn(msg string) { Log(abi.LogWarn, msg) }
 // LogError logs at error level.
 func LogError(msg string) { Log(abi.LogError, msg) }
 
-// LogLevel returns the host's current log level, so that expensive debug
-// messages can be skipped.
-func LogLevel() uint32 {
-	var l uint32
-	if hostGetLogLevel(&l) != abi.StatusOK {
-		return abi.LogInfo
-	}
-	return l
-}
-
 func getBuffer(buffer uint32, size int) ([]byte, error) {
 	if size <= 0 {
 		return nil, nil
@@ -97,17 +87,6 @@ func GetPluginConfiguration(size int) ([]byte, error) {
 	return getBuffer(abi.BufferPluginConfiguration, size)
 }
 
-// GetVMConfiguration returns the VM configuration (buffer type 6).
-func GetVMConfiguration(size int) ([]byte, error) {
-	return getBuffer(abi.BufferVMConfiguration, size)
-}
-
-// GetHTTPCallResponseBody returns the body of the response to an HTTP call;
-// valid only inside its callback.
-func GetHTTPCallResponseBody(size int) ([]byte, error) {
-	return getBuffer(abi.BufferHTTPCallResponseBody, size)
-}
-
 func getMap(mapType uint32) ([][2]string, error) {
 	var p *byte
 	var n uint32
@@ -121,33 +100,9 @@ func getMap(mapType uint32) ([][2]string, error) {
 // (":path", ":method", ...) included. One host call, whatever the count.
 func GetHTTPRequestHeaders() ([][2]string, error) { return getMap(abi.MapHTTPRequestHeaders) }
 
-// GetHTTPResponseHeaders returns every response header in order.
-func GetHTTPResponseHeaders() ([][2]string, error) { return getMap(abi.MapHTTPResponseHeaders) }
-
-// GetHTTPCallResponseHeaders returns the headers of the response to an HTTP
-// call; valid only inside its callback.
-func GetHTTPCallResponseHeaders() ([][2]string, error) {
-	return getMap(abi.MapHTTPCallResponseHeaders)
-}
-
-// GetHTTPRequestHeader returns the first value of one request header.
-func GetHTTPRequestHeader(name string) (string, error) {
-	var p *byte
-	var n uint32
-	if err := statusError(hostGetHeaderMapValue(abi.MapHTTPRequestHeaders, strPtr(name), uint32(len(name)), unsafe.Pointer(&p), &n)); err != nil {
-		return "", err
-	}
-	return string(view(p, n)), nil
-}
-
 // ReplaceHTTPRequestHeader sets a request header, replacing any values.
 func ReplaceHTTPRequestHeader(name, value string) error {
 	return statusError(hostReplaceHeaderMapValue(abi.MapHTTPRequestHeaders, strPtr(name), uint32(len(name)), strPtr(value), uint32(len(value))))
-}
-
-// AddHTTPRequestHeader adds a value to a request header.
-func AddHTTPRequestHeader(name, value string) error {
-	return statusError(hostAddHeaderMapValue(abi.MapHTTPRequestHeaders, strPtr(name), uint32(len(name)), strPtr(value), uint32(len(value))))
 }
 
 // RemoveHTTPRequestHeader removes every value of a request header.
@@ -160,41 +115,6 @@ func RemoveHTTPRequestHeader(name string) error {
 func SendHTTPResponse(status uint32, headers [][2]string, body []byte) error {
 	hs := abi.EncodePairs(headers)
 	return statusError(hostSendLocalResponse(status, nil, 0, bytesPtr(body), uint32(len(body)), bytesPtr(hs), uint32(len(hs)), abi.GRPCStatusNone))
-}
-
-// GetProperty reads a host property; path segments are joined with NUL as
-// the ABI requires (e.g. {"plugin_name"}, {"request", "path"}).
-func GetProperty(path ...string) ([]byte, error) {
-	var b []byte
-	for i, s := range path {
-		if i > 0 {
-			b = append(b, 0)
-		}
-		b = append(b, s...)
-	}
-	var p *byte
-	var n uint32
-	if err := statusError(hostGetProperty(bytesPtr(b), uint32(len(b)), unsafe.Pointer(&p), &n)); err != nil {
-		return nil, err
-	}
-	return view(p, n), nil
-}
-
-// DefineMetric defines a counter, gauge or histogram and returns its id.
-func DefineMetric(metricType uint32, name string) (uint32, error) {
-	var id uint32
-	err := statusError(hostDefineMetric(metricType, strPtr(name), uint32(len(name)), &id))
-	return id, err
-}
-
-// IncrementMetric adds delta to a counter or gauge.
-func IncrementMetric(id uint32, delta int64) error {
-	return statusError(hostIncrementMetric(id, delta))
-}
-
-// RecordMetric sets a gauge or records a histogram sample.
-func RecordMetric(id uint32, value uint64) error {
-	return statusError(hostRecordMetric(id, value))
 }
 
 // CallForeignFunction calls a function the host registered by name, such as
@@ -220,20 +140,6 @@ func DispatchHTTPCall(upstream string, headers [][2]string, body []byte, timeout
 	}
 	vmState.calls[id] = cb
 	return id, nil
-}
-
-// SetTickPeriod asks the host to call OnTick every millis milliseconds (0 stops).
-func SetTickPeriod(millis uint32) error { return statusError(hostSetTickPeriod(millis)) }
-
-// ResumeHTTPRequest continues a request whose headers callback paused it.
-func ResumeHTTPRequest() error {
-	return statusError(hostContinueStream(abi.StreamHTTPRequest))
-}
-
-// SetEffectiveContext makes later host calls act on another context, e.g. a
-// stream paused while its plugin context waited for an HTTP call.
-func SetEffectiveContext(contextID uint32) error {
-	return statusError(hostSetEffectiveContext(contextID))
 }
 
 // GetCurrentTime returns the proxy's wall clock with one host call (Go's

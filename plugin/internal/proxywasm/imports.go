@@ -12,23 +12,11 @@ import "unsafe"
 //go:wasmimport env proxy_log
 func hostLog(level uint32, msg unsafe.Pointer, size uint32) uint32
 
-//go:wasmimport env proxy_get_log_level
-func hostGetLogLevel(level *uint32) uint32
-
 //go:wasmimport env proxy_get_buffer_bytes
 func hostGetBufferBytes(buffer, start, maxSize uint32, data unsafe.Pointer, size *uint32) uint32
 
-//go:wasmimport env proxy_get_buffer_status
-func hostGetBufferStatus(buffer uint32, size *uint32, flags *uint32) uint32
-
 //go:wasmimport env proxy_get_header_map_pairs
 func hostGetHeaderMapPairs(mapType uint32, data unsafe.Pointer, size *uint32) uint32
-
-//go:wasmimport env proxy_get_header_map_value
-func hostGetHeaderMapValue(mapType uint32, key unsafe.Pointer, keySize uint32, value unsafe.Pointer, valueSize *uint32) uint32
-
-//go:wasmimport env proxy_add_header_map_value
-func hostAddHeaderMapValue(mapType uint32, key unsafe.Pointer, keySize uint32, value unsafe.Pointer, valueSize uint32) uint32
 
 //go:wasmimport env proxy_replace_header_map_value
 func hostReplaceHeaderMapValue(mapType uint32, key unsafe.Pointer, keySize uint32, value unsafe.Pointer, valueSize uint32) uint32
@@ -38,9 +26,6 @@ func hostRemoveHeaderMapValue(mapType uint32, key unsafe.Pointer, keySize uint32
 
 //go:wasmimport env proxy_send_local_response
 func hostSendLocalResponse(status uint32, details unsafe.Pointer, detailsSize uint32, body unsafe.Pointer, bodySize uint32, headers unsafe.Pointer, headersSize uint32, grpcStatus int32) uint32
-
-//go:wasmimport env proxy_get_property
-func hostGetProperty(path unsafe.Pointer, pathSize uint32, value unsafe.Pointer, valueSize *uint32) uint32
 
 //go:wasmimport env proxy_define_metric
 func hostDefineMetric(metricType uint32, name unsafe.Pointer, nameSize uint32, id *uint32) uint32
@@ -56,15 +41,6 @@ func hostCallForeignFunction(name unsafe.Pointer, nameSize uint32, args unsafe.P
 
 //go:wasmimport env proxy_http_call
 func hostHTTPCall(upstream unsafe.Pointer, upstreamSize uint32, headers unsafe.Pointer, headersSize uint32, body unsafe.Pointer, bodySize uint32, trailers unsafe.Pointer, trailersSize uint32, timeoutMillis uint32, callID *uint32) uint32
-
-//go:wasmimport env proxy_set_tick_period_milliseconds
-func hostSetTickPeriod(millis uint32) uint32
-
-//go:wasmimport env proxy_set_effective_context
-func hostSetEffectiveContext(contextID uint32) uint32
-
-//go:wasmimport env proxy_continue_stream
-func hostContinueStream(streamType uint32) uint32
 
 //go:wasmimport env proxy_get_current_time_nanoseconds
 func hostGetCurrentTimeNanoseconds(nanos *uint64) uint32

@@ -5,19 +5,16 @@ import "github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 // state maps context ids to the plugin's contexts. A VM runs one callback at
 // a time, so no locking is needed.
 type state struct {
-	vm       types.VMContext
-	plugins  map[uint32]types.PluginContext
-	streams  map[uint32]types.HttpContext
-	streamOf map[uint32]uint32 // stream context id -> its plugin (root) context id
-	calls    map[uint32]HTTPCallback
-	active   uint32 // the context whose callback is running
+	vm      types.VMContext
+	plugins map[uint32]types.PluginContext
+	streams map[uint32]types.HttpContext
+	calls   map[uint32]HTTPCallback
 }
 
 var vmState = state{
-	plugins:  map[uint32]types.PluginContext{},
-	streams:  map[uint32]types.HttpContext{},
-	streamOf: map[uint32]uint32{},
-	calls:    map[uint32]HTTPCallback{},
+	plugins: map[uint32]types.PluginContext{},
+	streams: map[uint32]types.HttpContext{},
+	calls:   map[uint32]HTTPCallback{},
 }
 
 // SetVMContext registers the plugin's VM context. Call it exactly once, from
@@ -42,12 +39,10 @@ func (s *state) createContext(id, parent uint32) {
 	}
 	if hc := root.NewHttpContext(id); hc != nil {
 		s.streams[id] = hc
-		s.streamOf[id] = parent
 	}
 }
 
 func (s *state) deleteContext(id uint32) {
 	delete(s.plugins, id)
 	delete(s.streams, id)
-	delete(s.streamOf, id)
 }

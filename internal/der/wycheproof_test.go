@@ -1,0 +1,57 @@
+package der_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/tokengate/tokengate/internal/der"
+	"github.com/tokengate/tokengate/internal/jwk"
+	"github.com/tokengate/tokengate/internal/wycheproof"
+)
+
+// TestWycheproofKeysEncodeLikeWycheproof proves MarshalSPKI on every RSA
+// PKCS#1 v1.5 and ECDSA key of the Wycheproof vectors, read by the JWK
+// parser as the plugin reads it, including the edge-case EC points
+// (coordinates with leading zero octets, points of special form): the
+// SubjectPublicKeyInfo sent to the host must be the bytes Wycheproof
+// publishes for the key. (PSS files publish RSASSA-PSS keys, and Ed25519
+// keys are never sent, so neither is compared.)
+func TestWycheproofKeysEncodeLikeWycheproof(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for _, name := range wycheproof.Files() {
+		f, err := wycheproof.Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for gi, g := range f.Groups {
+			alg, err := g.Algorithm(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(alg, "RS") && !strings.HasPrefix(alg, "ES") || seen[string(g.PublicKeyDER)] {
+				continue
+			}
+			seen[string(g.PublicKeyDER)] = true
+			doc, err := g.JWK()
+			if err != nil {
+				t.Fatal(err)
+			}
+			set, warnings, err := jwk.Parse([]byte(`{"keys":[` + string(doc) + `]}`))
+			if err != nil || len(set.Keys) != 1 {
+				t.Fatalf("%s group %d: the JWK parser refuses %s: %v %v", name, gi, doc, warnings, err)
+			}
+			got, err := der.MarshalSPKI(set.Keys[0].Public)
+			if err != nil {
+				t.Fatalf("%s group %d: %v", name, gi, err)
+			}
+			if !bytes.Equal(got, g.PublicKeyDER) {
+				t.Errorf("%s group %d: SPKI differs from Wycheproof's:\n got %x\nwant %x", name, gi, got, g.PublicKeyDER)
+			}
+		}
+	}
+	if len(seen) < 100 {
+		t.Fatalf("only %d distinct keys compared", len(seen))
+	}
+}

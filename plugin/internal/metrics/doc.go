@@ -1,0 +1,17 @@
+// Package metrics keeps the plugin's statistics: a counter per outcome, per
+// provider and per refusal code, and a histogram of the time spent on
+// decisions that checked a credential from scratch. Envoy shows them under
+// wasmcustom.tokengate.*.
+//
+// It makes its host calls through Host (define, increment and record a
+// metric, read the clock), which the Proxy-Wasm binding satisfies, so that it
+// is tested natively with a fake host. Metrics are defined once per
+// configuration, and counting a decision allocates nothing and makes no host
+// call beyond the increments (and, for an uncached check, one clock read and
+// one histogram sample):
+//
+//	m := metrics.Define(proxywasm.Host{}, g.Providers(), gate.Codes())
+//	start := host.Now()
+//	d := g.Decide(req, start)
+//	m.Count(&d, start)
+package metrics
