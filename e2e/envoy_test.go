@@ -91,7 +91,7 @@ type result struct {
 	body   string
 }
 
-func (p *proxy) get(t testing.TB, client *http.Client, path, authorization string) result {
+func (p *proxy) get(t testing.TB, client *http.Client, path, authorization string, headers ...[2]string) result {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, p.base+path, nil)
 	if err != nil {
@@ -99,6 +99,9 @@ func (p *proxy) get(t testing.TB, client *http.Client, path, authorization strin
 	}
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)
+	}
+	for _, h := range headers {
+		req.Header.Add(h[0], h[1])
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -131,19 +134,44 @@ func pluginConfig(t *testing.T, iss *issuer.Issuer) string {
 }
 
 func TestEnvoyVerifiesBearerTokens(t *testing.T) {
+	iss, other := bearerIssuers(t)
+	up, hits := upstream(t)
+	p := startEnvoy(t, pluginConfig(t, iss), up, nil)
+	runBearerCases(t, p, hits, bearerCases(t, iss, other))
+}
+
+// bearerIssuers returns the issuer of the bearer cases and another with the
+// same URL whose keys Envoy does not know.
+func bearerIssuers(t *testing.T) (iss, other *issuer.Issuer) {
+	t.Helper()
 	iss, err := issuer.New("https://idp.test/realms/ml", issuer.RS256, issuer.ES256)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := issuer.New("https://idp.test/realms/ml", issuer.RS256) // same issuer URL, keys Envoy does not know
+	other, err = issuer.New("https://idp.test/realms/ml", issuer.RS256)
 	if err != nil {
 		t.Fatal(err)
 	}
-	up, hits := upstream(t)
-	p := startEnvoy(t, pluginConfig(t, iss), up, nil)
-	client := &http.Client{Timeout: 10 * time.Second}
+	return iss, other
+}
 
-	mint := func(t *testing.T, mi *issuer.Issuer, claims issuer.Claims, opts ...issuer.MintOption) string {
+// bearerCase is one request through a filter configured with pluginConfig
+// and what must come back.
+type bearerCase struct {
+	name          string
+	path          string
+	authorization string
+	forgedUser    bool // the client also sends its own X-User, which must not arrive
+	status        int
+	wwwAuth       string // expected WWW-Authenticate prefix; "" = header must be absent
+	valid         string // the token whose text must never be echoed
+}
+
+// bearerCases is the request table every form of the filter (the Wasm
+// module, the native module) must answer alike.
+func bearerCases(t *testing.T, iss, other *issuer.Issuer) []bearerCase {
+	t.Helper()
+	mint := func(mi *issuer.Issuer, claims issuer.Claims, opts ...issuer.MintOption) string {
 		t.Helper()
 		tok, err := mi.Mint(claims, opts...)
 		if err != nil {
@@ -152,39 +180,50 @@ func TestEnvoyVerifiesBearerTokens(t *testing.T) {
 		return tok
 	}
 	aud := issuer.Claims{"sub": "alice", "aud": "api://scoring"}
-	valid := mint(t, iss, aud)
+	valid := mint(iss, aud)
 	tampered := valid[:len(valid)-4] + "AAAA"
 	if tampered == valid {
 		tampered = valid[:len(valid)-4] + "BBBB"
 	}
-
-	tests := []struct {
-		name          string
-		path          string
-		authorization string
-		status        int
-		wwwAuth       string // expected WWW-Authenticate prefix; "" = header must be absent
-	}{
+	cases := []bearerCase{
 		{name: "a valid RS256 token reaches the upstream", path: "/v1/score", authorization: "Bearer " + valid, status: 200},
-		{name: "a valid ES256 token reaches the upstream", path: "/v1/score", authorization: "Bearer " + mint(t, iss, aud, issuer.WithKey("ES256-1")), status: 200},
+		{name: "a valid ES256 token reaches the upstream", path: "/v1/score", authorization: "Bearer " + mint(iss, aud, issuer.WithKey("ES256-1")), status: 200},
 		{name: "the scheme is case-insensitive", path: "/v1/score", authorization: "bearer " + valid, status: 200},
 		{name: "a public route needs no token", path: "/healthz", status: 200},
 		{name: "no token gets 401 without an error code", path: "/v1/score", status: 401, wwwAuth: `Bearer realm="models"`},
 		{name: "a bad signature gets 401 invalid_token", path: "/v1/score", authorization: "Bearer " + tampered, status: 401, wwwAuth: `Bearer realm="models", error="invalid_token"`},
-		{name: "an expired token gets 401 invalid_token", path: "/v1/score", authorization: "Bearer " + mint(t, iss, aud, issuer.WithTTL(-time.Hour)), status: 401, wwwAuth: `Bearer realm="models", error="invalid_token"`},
-		{name: "a token for another audience gets 401 invalid_token", path: "/v1/score", authorization: "Bearer " + mint(t, iss, issuer.Claims{"aud": "api://other"}), status: 401, wwwAuth: `Bearer realm="models", error="invalid_token"`},
-		{name: "a key the issuer never published gets 401 invalid_token", path: "/v1/score", authorization: "Bearer " + mint(t, other, aud, issuer.WithKey("RS256-1"), issuer.WithHeader("kid", "rotated-away")), status: 401, wwwAuth: `Bearer realm="models", error="invalid_token"`},
+		{name: "an expired token gets 401 invalid_token", path: "/v1/score", authorization: "Bearer " + mint(iss, aud, issuer.WithTTL(-time.Hour)), status: 401, wwwAuth: `Bearer realm="models", error="invalid_token"`},
+		{name: "a token for another audience gets 401 invalid_token", path: "/v1/score", authorization: "Bearer " + mint(iss, issuer.Claims{"aud": "api://other"}), status: 401, wwwAuth: `Bearer realm="models", error="invalid_token"`},
+		{name: "a key the issuer never published gets 401 invalid_token", path: "/v1/score", authorization: "Bearer " + mint(other, aud, issuer.WithKey("RS256-1"), issuer.WithHeader("kid", "rotated-away")), status: 401, wwwAuth: `Bearer realm="models", error="invalid_token"`},
 		{name: "a malformed header gets invalid_request", path: "/v1/score", authorization: "Basic dXNlcjpwYXNz", status: 0, wwwAuth: `Bearer realm="models"`},
 		{name: "a missing scope gets 403 insufficient_scope", path: "/admin/users", authorization: "Bearer " + valid, status: 403, wwwAuth: `Bearer realm="models", error="insufficient_scope", scope="admin"`},
-		{name: "the required scope reaches the upstream", path: "/admin/users", authorization: "Bearer " + mint(t, iss, issuer.Claims{"sub": "alice", "aud": "api://scoring", "scope": "read admin"}), status: 200},
+		{name: "the required scope reaches the upstream", path: "/admin/users", authorization: "Bearer " + mint(iss, issuer.Claims{"sub": "alice", "aud": "api://scoring", "scope": "read admin"}), status: 200},
 		{name: "the passphrase reaches the upstream", path: "/batch/run", authorization: "Bearer " + batchPassphrase, status: 200},
 		{name: "a token also opens the passphrase route", path: "/batch/run", authorization: "Bearer " + valid, status: 200},
 		{name: "a wrong passphrase gets 401", path: "/batch/run", authorization: "Bearer not the passphrase", status: 401, wwwAuth: `Bearer realm="models", error="invalid_token"`},
+		{name: "a forged claim header is replaced by the verified one", path: "/v1/score", authorization: "Bearer " + valid, forgedUser: true, status: 200},
+		{name: "a forged claim header is removed on a public route", path: "/healthz", forgedUser: true, status: 200},
+		{name: "a path that is not in canonical form gets 400", path: "/healthz/../admin/users", authorization: "Bearer " + valid, status: 400, wwwAuth: `Bearer realm="models", error="invalid_request"`},
 	}
-	for _, tt := range tests {
+	for i := range cases {
+		cases[i].valid = valid
+	}
+	return cases
+}
+
+// runBearerCases sends each case to p and checks the answer and what reached
+// the upstream (hits counts its requests).
+func runBearerCases(t *testing.T, p *proxy, hits *atomic.Int64, cases []bearerCase) {
+	t.Helper()
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			before := hits.Load()
-			r := p.get(t, client, tt.path, tt.authorization)
+			var extra [][2]string
+			if tt.forgedUser {
+				extra = append(extra, [2]string{"X-User", "mallory"})
+			}
+			r := p.get(t, client, tt.path, tt.authorization, extra...)
 			if tt.status != 0 && r.status != tt.status {
 				t.Fatalf("status = %d, want %d; body %s", r.status, tt.status, r.body)
 			}
@@ -208,7 +247,10 @@ func TestEnvoyVerifiesBearerTokens(t *testing.T) {
 			if r.status == 200 && strings.Contains(tt.authorization, ".") && !strings.Contains(r.body, `"x-user":"alice"`) {
 				t.Fatalf("the verified subject did not reach the upstream: %s", r.body)
 			}
-			if strings.Contains(r.body, valid) || strings.Contains(got, valid) {
+			if strings.Contains(r.body, "mallory") {
+				t.Fatalf("the forged X-User reached the upstream: %s", r.body)
+			}
+			if strings.Contains(r.body, tt.valid) || strings.Contains(got, tt.valid) {
 				t.Fatal("the response echoes the token")
 			}
 		})

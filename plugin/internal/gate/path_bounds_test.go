@@ -31,6 +31,8 @@ func TestCanonicalPathDrawsEachLineAtTheRightByte(t *testing.T) {
 		{"an escape with one hex digit at the end is refused", "/a%3", refused, refused},
 		{"a lone % at the end is refused", "/a%", refused, refused},
 		{"a lower-case escape of a reserved byte is upper-cased", "/a%3f", "/a%3F", "/a%3F"},
+		{"a lower-case high digit alone is upper-cased", "/X%bC", "/X%BC", "/X%BC"},
+		{"lower-case high digits after a slash and a digit are upper-cased", "/%c3%A9", "/%C3%A9", "/%C3%A9"},
 		{"a trailing slash is kept", "/a/", "/a/", "/a/"},
 		{"a single slash is the root", "/", "/", "/"},
 		{"a double slash at the end is merged", "/a//", refused, "/a/"},

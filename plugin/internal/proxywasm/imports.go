@@ -5,7 +5,7 @@ package proxywasm
 import "unsafe"
 
 // The host functions of ABI v0.2.1 that this binding uses, with the exact
-// signatures Envoy links (build/envoy/host-imports.tsv). Pointer
+// signatures Envoy links (the lists in internal/envoyabi). Pointer
 // arguments are guest addresses; out-parameters are pointers to guest
 // variables the host writes.
 

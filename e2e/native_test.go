@@ -1,0 +1,194 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tokengate/tokengate/build/envoy"
+	"github.com/tokengate/tokengate/internal/envoytest"
+	"github.com/tokengate/tokengate/internal/issuer"
+)
+
+var native struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// nativeModuleDir returns a directory holding libtokengate.so: the
+// directory of TOKENGATE_NATIVE (make native builds it), or else the module
+// built once per test process from source. A failed build fails the test.
+func nativeModuleDir(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("TOKENGATE_NATIVE"); p != "" {
+		if filepath.Base(p) != "libtokengate.so" {
+			t.Fatalf("TOKENGATE_NATIVE=%s: Envoy looks the module up as libtokengate.so; name the file so", p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("TOKENGATE_NATIVE=%s: %v (run `make native`, or unset it to build from source)", p, err)
+		}
+		return filepath.Dir(p)
+	}
+	native.once.Do(func() {
+		dir, err := os.MkdirTemp("", "tokengate-native-")
+		if err != nil {
+			native.err = err
+			return
+		}
+		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath",
+			"-o", filepath.Join(dir, "libtokengate.so"), "./plugin/envoymodule")
+		cmd.Dir = ".."
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			native.err = fmt.Errorf("building the native module: %v\n%s", err, out)
+			return
+		}
+		native.dir = dir
+	})
+	if native.err != nil {
+		t.Fatal(native.err)
+	}
+	return native.dir
+}
+
+// startNative runs Envoy with tokengate as a native dynamic module
+// configured with cfg in front of up.
+func startNative(t *testing.T, cfg string, up *httptest.Server) *proxy {
+	t.Helper()
+	envoytest.Binary(t) // skip or fail before building anything
+	t.Setenv("ENVOY_DYNAMIC_MODULES_SEARCH_PATH", nativeModuleDir(t))
+	admin, listen := envoytest.FreePort(t), envoytest.FreePort(t)
+	var upPort int
+	if _, err := fmt.Sscanf(up.URL, "http://127.0.0.1:%d", &upPort); err != nil {
+		t.Fatalf("upstream URL %s: %v", up.URL, err)
+	}
+	yaml, err := envoy.RenderNative(envoy.Native{AdminPort: admin, ListenPort: listen, UpstreamPort: upPort, PluginConfig: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A short flush interval: the test reads Envoy's log for the ABI check.
+	e := envoytest.Start(t, yaml, admin, envoytest.Options{ExtraArgs: []string{"--file-flush-interval-msec", "50"}})
+	p := &proxy{env: e, base: fmt.Sprintf("http://127.0.0.1:%d", listen)}
+	p.waitListener(t)
+	return p
+}
+
+// TestNativeModuleVerifiesBearerTokens runs the Wasm filter's request table
+// (TestEnvoyVerifiesBearerTokens) through the native module in Envoy 1.40:
+// every answer must be the same.
+func TestNativeModuleVerifiesBearerTokens(t *testing.T) {
+	iss, other := bearerIssuers(t)
+	up, hits := upstream(t)
+	p := startNative(t, pluginConfig(t, iss), up)
+	runBearerCases(t, p, hits, bearerCases(t, iss, other))
+	time.Sleep(100 * time.Millisecond) // the log flush interval
+	if log := p.env.Log(); !strings.Contains(log, "Dynamic module ABI version v0.2.0 matched") {
+		t.Errorf("envoy did not report a matching ABI version")
+	}
+}
+
+// TestNativeModuleRefusesABadConfiguration: a configuration the gate
+// refuses must stop Envoy from starting, with the gate's reason (naming the
+// JSON path) in its log, rather than load a filter that decides nothing.
+func TestNativeModuleRefusesABadConfiguration(t *testing.T) {
+	bin := envoytest.Binary(t)
+	t.Setenv("ENVOY_DYNAMIC_MODULES_SEARCH_PATH", nativeModuleDir(t))
+	yaml, err := envoy.RenderNative(envoy.Native{AdminPort: envoytest.FreePort(t), ListenPort: envoytest.FreePort(t),
+		UpstreamPort: 1, PluginConfig: `{"providers": {"corp": {"issuer": 7}}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "envoy.yaml")
+	if err := os.WriteFile(cfg, yaml, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "-c", cfg, "--disable-hot-restart", "--concurrency", "1").CombinedOutput()
+	if err == nil || ctx.Err() != nil {
+		t.Fatalf("envoy did not refuse a configuration the gate refuses (err %v):\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "providers.corp.issuer") {
+		t.Fatalf("envoy's refusal does not name the bad field; output:\n%s", out)
+	}
+}
+
+// TestNativeModuleUnderLoad sends valid, tampered and expired tokens from 8
+// connections through two Envoy workers, so both workers' gates and caches
+// serve at once; every answer must be the expected one and Envoy must stay up.
+func TestNativeModuleUnderLoad(t *testing.T) {
+	iss, err := issuer.New("https://idp.test/realms/ml", issuer.RS256, issuer.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, _ := upstream(t)
+	p := startNative(t, pluginConfig(t, iss), up)
+	type call struct {
+		auth   string
+		status int
+	}
+	var pool []call
+	for i := range 30 {
+		kid := "RS256-1"
+		if i%3 == 0 {
+			kid = "ES256-1"
+		}
+		tok, err := iss.Mint(issuer.Claims{"sub": fmt.Sprintf("user-%d", i), "aud": "api://scoring"}, issuer.WithKey(kid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool = append(pool, call{"Bearer " + tok, 200}, call{"Bearer " + tok[:len(tok)-6] + "AAAAAA", 401})
+	}
+	pool = append(pool, call{"", 401})
+	const total, workers = 3000, 8
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
+	var (
+		next, wrong atomic.Int64
+		wg          sync.WaitGroup
+		first       sync.Once
+		msg         string
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < total; i = next.Add(1) - 1 {
+				c := pool[int(i)%len(pool)]
+				req, _ := http.NewRequest(http.MethodGet, p.base+"/v1/score", nil)
+				if c.auth != "" {
+					req.Header.Set("Authorization", c.auth)
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					wrong.Add(1)
+					first.Do(func() { msg = err.Error() })
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != c.status {
+					wrong.Add(1)
+					first.Do(func() { msg = fmt.Sprintf("status %d, want %d", resp.StatusCode, c.status) })
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := wrong.Load(); n != 0 {
+		t.Fatalf("%d of %d requests got an unexpected answer; first: %s", n, total, msg)
+	}
+	if !p.env.Running() {
+		t.Fatal("envoy exited")
+	}
+}
