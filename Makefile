@@ -242,3 +242,28 @@ $(KEYCLOAK_JDK_STAMP):
 keycloak-test: wasm envoy keycloak ## the e2e tests against a real Keycloak (tokengate-proxy and Envoy)
 	$(E2E_ENV) $(KEYCLOAK_ENV) $(GO) test -count=1 -v ./e2e/keycloak/
 # ---- end keycloak -----------------------------------------------------------
+
+# ---- native: tokengate as an Envoy dynamic module ---------------------------
+# The same gate and configuration as the Wasm module, built with cgo as a
+# shared library for envoy.filters.http.dynamic_modules. It is built against
+# the dynamic-modules ABI of Envoy $(ENVOY_VERSION) (version v0.2.0) and runs
+# on that release only. Envoy loads it as libtokengate.so from
+# ENVOY_DYNAMIC_MODULES_SEARCH_PATH (docs/native.md).
+NATIVE := $(OUT)/libtokengate.so
+
+.PHONY: native native-test native-bench
+native: ## build the Envoy dynamic module: build/out/libtokengate.so
+	@mkdir -p $(OUT)
+	CGO_ENABLED=1 $(GO) build -buildmode=c-shared -trimpath -ldflags='-w -X main.version=$(VERSION)' -o $(NATIVE) ./plugin/envoymodule
+	@rm -f $(OUT)/libtokengate.h
+	@ls -l $(NATIVE) | awk '{print "$(NATIVE): " $$5 " bytes"}'
+
+native-test: native envoy ## the native module's unit tests and its Envoy $(ENVOY_VERSION) e2e tests
+	$(GO) test -count=1 ./plugin/envoymodule/...
+	TOKENGATE_NATIVE=$(CURDIR)/$(NATIVE) TOKENGATE_ENVOY=$(ENVOY) TOKENGATE_REQUIRE_E2E=1 \
+	  $(GO) test -count=1 -run '^TestNativeModule' ./e2e/
+
+native-bench: wasm native envoy ## Envoy side by side: no auth, jwt_authn, the Wasm filter and the native module (~2 min)
+	TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_NATIVE=$(CURDIR)/$(NATIVE) TOKENGATE_ENVOY=$(ENVOY) \
+	  $(GO) test -run '^$$' -bench '^BenchmarkNativeModuleAgainstJWTAuthn$$' -benchtime 1x ./e2e/
+# ---- end native -------------------------------------------------------------

@@ -352,6 +352,9 @@ func TestEnvoyStaysHealthyUnderLoad(t *testing.T) {
 	if bad := p.env.WasmErrors(); len(bad) > 0 {
 		t.Fatalf("envoy logged %d Wasm errors, first: %s", len(bad), bad[0])
 	}
+	// The plugin batches its counters and hands them to Envoy on a tick
+	// (plugin/internal/metrics: every second, and every 64 decisions).
+	time.Sleep(2 * time.Second)
 	stats := p.env.Stats(t, "tokengate")
 	var allowed, denied int64
 	for name, v := range stats {

@@ -95,9 +95,18 @@ func BenchmarkNativeModuleAgainstJWTAuthn(b *testing.B) {
 			return envoy.Render(envoy.Bootstrap{AdminPort: a, ListenPort: l, UpstreamPort: upPort, WasmPath: wasmbuild.Path(b),
 				PluginConfig: cfg, FailurePolicy: "FAIL_CLOSED"})
 		}},
-		{name: "tokengate native", env: []string{"ENVOY_DYNAMIC_MODULES_SEARCH_PATH=" + soDir}, yaml: func(a, l int) ([]byte, error) {
+		{name: "tokengate native", env: append([]string{"ENVOY_DYNAMIC_MODULES_SEARCH_PATH=" + soDir}, strings.Fields(os.Getenv("TOKENGATE_NATIVE_BENCH_ENV"))...), yaml: func(a, l int) ([]byte, error) {
 			return envoy.RenderNative(envoy.Native{AdminPort: a, ListenPort: l, UpstreamPort: upPort, PluginConfig: cfg})
 		}},
+	}
+	if only := os.Getenv("TOKENGATE_BENCH_ONLY"); only != "" {
+		var keep []*variant
+		for _, v := range variants {
+			if strings.Contains(only, v.name) {
+				keep = append(keep, v)
+			}
+		}
+		variants = keep
 	}
 	dir := b.TempDir()
 	for i, v := range variants {
@@ -174,7 +183,7 @@ func BenchmarkNativeModuleAgainstJWTAuthn(b *testing.B) {
 		fmt.Fprintf(&report, "native / jwt_authn, %s: %.2f×\n", scenario, ratio)
 		b.ReportMetric(ratio, "native/jwt_authn-"+scenario)
 	}
-	b.Log(report.String())
+	fmt.Print(report.String()) // b.Log would truncate the table
 }
 
 // load sends requests with the tokens round-robin over conns keep-alive

@@ -66,6 +66,13 @@ func nativeModuleDir(t testing.TB) string {
 // configured with cfg in front of up.
 func startNative(t *testing.T, cfg string, up *httptest.Server) *proxy {
 	t.Helper()
+	return startNativeWith(t, envoy.Native{PluginConfig: cfg}, up)
+}
+
+// startNativeWith runs Envoy with the native bootstrap n (ports filled in)
+// in front of up.
+func startNativeWith(t *testing.T, n envoy.Native, up *httptest.Server) *proxy {
+	t.Helper()
 	envoytest.Binary(t) // skip or fail before building anything
 	t.Setenv("ENVOY_DYNAMIC_MODULES_SEARCH_PATH", nativeModuleDir(t))
 	admin, listen := envoytest.FreePort(t), envoytest.FreePort(t)
@@ -73,7 +80,8 @@ func startNative(t *testing.T, cfg string, up *httptest.Server) *proxy {
 	if _, err := fmt.Sscanf(up.URL, "http://127.0.0.1:%d", &upPort); err != nil {
 		t.Fatalf("upstream URL %s: %v", up.URL, err)
 	}
-	yaml, err := envoy.RenderNative(envoy.Native{AdminPort: admin, ListenPort: listen, UpstreamPort: upPort, PluginConfig: cfg})
+	n.AdminPort, n.ListenPort, n.UpstreamPort = admin, listen, upPort
+	yaml, err := envoy.RenderNative(n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,5 +198,65 @@ func TestNativeModuleUnderLoad(t *testing.T) {
 	}
 	if !p.env.Running() {
 		t.Fatal("envoy exited")
+	}
+}
+
+// TestNativeModuleTakesNewKeysOverECDS rotates the provider's keys by writing
+// a new filter configuration to the ECDS file Envoy watches: tokens signed by
+// the new keys must be accepted and those of the old keys refused, without a
+// restart.
+func TestNativeModuleTakesNewKeysOverECDS(t *testing.T) {
+	before, err := issuer.New("https://idp.test/realms/ml", issuer.RS256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := issuer.New("https://idp.test/realms/ml", issuer.RS256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ecds := filepath.Join(dir, "tokengate.json")
+	publish := func(iss *issuer.Issuer) {
+		t.Helper()
+		doc, err := envoy.NativeECDS(pluginConfig(t, iss))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmp := filepath.Join(dir, "next.json")
+		if err := os.WriteFile(tmp, doc, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, ecds); err != nil { // Envoy watches for the move
+			t.Fatal(err)
+		}
+	}
+	publish(before)
+	up, _ := upstream(t)
+	p := startNativeWith(t, envoy.Native{ECDSPath: ecds}, up)
+	client := &http.Client{Timeout: 10 * time.Second}
+	token := func(iss *issuer.Issuer) string {
+		tok, err := iss.Mint(issuer.Claims{"sub": "alice", "aud": "api://scoring"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "Bearer " + tok
+	}
+	oldTok, newTok := token(before), token(after)
+	if r := p.get(t, client, "/v1/score", oldTok); r.status != 200 {
+		t.Fatalf("before the rotation, a token of the published keys got %d; body %s", r.status, r.body)
+	}
+	if r := p.get(t, client, "/v1/score", newTok); r.status != 401 {
+		t.Fatalf("before the rotation, a token of unpublished keys got %d", r.status)
+	}
+	publish(after)
+	deadline := time.Now().Add(30 * time.Second)
+	for p.get(t, client, "/v1/score", newTok).status != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("envoy did not take the new keys within 30s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r := p.get(t, client, "/v1/score", oldTok); r.status != 401 {
+		t.Fatalf("after the rotation, a token of the retired keys got %d", r.status)
 	}
 }

@@ -1,0 +1,184 @@
+//go:build cgo && linux
+
+package dynmod
+
+/*
+#include <stdlib.h>
+#include <string.h>
+#include "dynmod.h"
+
+#cgo noescape envoy_dynamic_module_callback_http_get_headers_size
+#cgo nocallback envoy_dynamic_module_callback_http_get_headers_size
+#cgo noescape envoy_dynamic_module_callback_http_get_headers
+#cgo nocallback envoy_dynamic_module_callback_http_get_headers
+#cgo noescape envoy_dynamic_module_callback_http_set_header
+#cgo nocallback envoy_dynamic_module_callback_http_set_header
+#cgo noescape envoy_dynamic_module_callback_http_send_response
+#cgo nocallback envoy_dynamic_module_callback_http_send_response
+#cgo nocallback envoy_dynamic_module_callback_http_clear_route_cache
+#cgo nocallback envoy_dynamic_module_callback_http_filter_get_worker_index
+#cgo nocallback envoy_dynamic_module_callback_get_concurrency
+#cgo nocallback envoy_dynamic_module_callback_log_enabled
+#cgo noescape envoy_dynamic_module_callback_log
+#cgo nocallback envoy_dynamic_module_callback_log
+*/
+import "C"
+
+import (
+	"errors"
+	"runtime"
+	"unsafe"
+)
+
+// Filter is Envoy's pointer to one stream's filter
+// (envoy_dynamic_module_type_http_filter_envoy_ptr), valid only during the
+// hook that received it.
+type Filter uintptr
+
+const requestHeader = 0 // envoy_dynamic_module_type_http_header_type_RequestHeader
+
+// HeaderReader reads request headers. It keeps its scratch array between
+// calls; use one per thread.
+type HeaderReader struct {
+	raw []C.tg_header
+}
+
+// Read appends every request header of f to dst[:0] and returns it. Names
+// and values are copied into one new Go allocation, so they stay valid after
+// the hook returns and after headers change.
+func (r *HeaderReader) Read(f Filter, dst [][2]string) ([][2]string, error) {
+	dst = dst[:0]
+	n := int(C.envoy_dynamic_module_callback_http_get_headers_size(C.uintptr_t(f), requestHeader))
+	if n == 0 {
+		return dst, nil
+	}
+	if cap(r.raw) < n {
+		r.raw = make([]C.tg_header, n)
+	}
+	raw := r.raw[:n]
+	ok := C.envoy_dynamic_module_callback_http_get_headers(C.uintptr_t(f), requestHeader, C.uintptr_t(uintptr(unsafe.Pointer(&raw[0]))))
+	runtime.KeepAlive(raw)
+	if !ok {
+		return dst, errors.New("envoy did not return the request headers (envoy_dynamic_module_callback_http_get_headers failed)")
+	}
+	total := 0
+	for i := range raw {
+		total += int(raw[i].key_length) + int(raw[i].value_length)
+	}
+	buf := make([]byte, total)
+	at := 0
+	str := func(p *C.char, n C.size_t) string {
+		if n == 0 {
+			return ""
+		}
+		s := buf[at : at+int(n)]
+		copy(s, unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n)))
+		at += int(n)
+		return unsafe.String(&s[0], len(s))
+	}
+	for i := range raw {
+		k := str(raw[i].key_ptr, raw[i].key_length)
+		v := str(raw[i].value_ptr, raw[i].value_length)
+		dst = append(dst, [2]string{k, v})
+	}
+	return dst, nil
+}
+
+// buffer points Envoy at the bytes of s, which must stay alive (and, being
+// a string, unchanged) during the call.
+func buffer(s string) C.tg_buffer {
+	return C.tg_buffer{ptr: C.uintptr_t(uintptr(unsafe.Pointer(unsafe.StringData(s)))), length: C.size_t(len(s))}
+}
+
+// SetRequestHeader replaces every value of the request header name with
+// value. It reports whether Envoy changed the header map.
+func SetRequestHeader(f Filter, name, value string) bool {
+	v := buffer(value)
+	if v.ptr == 0 {
+		// A null pointer means "remove"; an empty value is a real value.
+		v.ptr = C.uintptr_t(uintptr(unsafe.Pointer(&emptyValue[0])))
+	}
+	k := buffer(name)
+	ok := C.envoy_dynamic_module_callback_http_set_header(C.uintptr_t(f), requestHeader, k, v)
+	runtime.KeepAlive(name)
+	runtime.KeepAlive(value)
+	return bool(ok)
+}
+
+var emptyValue = [1]byte{}
+
+// RemoveRequestHeader removes every value of the request header name. It
+// reports whether Envoy accepted the call (removing an absent header is not
+// an error).
+func RemoveRequestHeader(f Filter, name string) bool {
+	ok := C.envoy_dynamic_module_callback_http_set_header(C.uintptr_t(f), requestHeader, buffer(name), C.tg_buffer{})
+	runtime.KeepAlive(name)
+	return bool(ok)
+}
+
+// ClearRouteCache makes Envoy match the route again after request headers
+// changed, as it does for a Proxy-Wasm filter that changes them.
+func ClearRouteCache(f Filter) {
+	C.envoy_dynamic_module_callback_http_clear_route_cache(C.uintptr_t(f))
+}
+
+// SendResponse answers the request locally with status, headers and body;
+// the request does not go upstream. The hook must then return StopIteration.
+func SendResponse(f Filter, status int, headers [][2]string, body []byte) {
+	// Envoy reads the headers as an array of pointers: that array must not
+	// hold Go pointers, so names, values and body are copied to C memory.
+	size := len(body)
+	for _, h := range headers {
+		size += len(h[0]) + len(h[1])
+	}
+	mem := C.malloc(C.size_t(size + 1))
+	defer C.free(mem)
+	scratch := unsafe.Slice((*byte)(mem), size+1)
+	at := 0
+	put := func(b []byte) C.uintptr_t {
+		p := C.uintptr_t(uintptr(unsafe.Pointer(&scratch[at])))
+		at += copy(scratch[at:], b)
+		return p
+	}
+	hs := make([]C.tg_module_header, len(headers)+1) // +1: &hs[0] exists without headers
+	for i, h := range headers {
+		hs[i].key_ptr, hs[i].key_length = put([]byte(h[0])), C.size_t(len(h[0]))
+		hs[i].value_ptr, hs[i].value_length = put([]byte(h[1])), C.size_t(len(h[1]))
+	}
+	b := C.tg_buffer{ptr: put(body), length: C.size_t(len(body))}
+	C.envoy_dynamic_module_callback_http_send_response(C.uintptr_t(f), C.uint32_t(status),
+		C.uintptr_t(uintptr(unsafe.Pointer(&hs[0]))), C.size_t(len(headers)), b, C.tg_buffer{})
+	runtime.KeepAlive(hs)
+}
+
+// WorkerIndex is the index of the Envoy worker thread running f's stream,
+// in [0, Concurrency()).
+func WorkerIndex(f Filter) int {
+	return int(C.envoy_dynamic_module_callback_http_filter_get_worker_index(C.uintptr_t(f)))
+}
+
+// Concurrency is the number of Envoy worker threads (--concurrency).
+func Concurrency() int {
+	return int(C.envoy_dynamic_module_callback_get_concurrency())
+}
+
+// Level is envoy_dynamic_module_type_log_level.
+type Level int
+
+const (
+	LevelTrace Level = iota
+	LevelDebug
+	LevelInfo
+	LevelWarn
+	LevelError
+	LevelCritical
+)
+
+// LogEnabled reports whether Envoy's dynamic_modules logger writes level.
+func LogEnabled(l Level) bool { return bool(C.envoy_dynamic_module_callback_log_enabled(C.int(l))) }
+
+// Log writes msg to Envoy's log under the dynamic_modules logger.
+func Log(l Level, msg string) {
+	C.envoy_dynamic_module_callback_log(C.int(l), buffer(msg))
+	runtime.KeepAlive(msg)
+}
