@@ -325,6 +325,9 @@ func TestSoakThroughEnvoy(t *testing.T) {
 	if !p.env.Running() {
 		t.Fatal("envoy exited")
 	}
+	// The plugin batches its counters and hands them to Envoy on a tick
+	// (plugin/internal/metrics: every second, and every 64 decisions).
+	time.Sleep(2 * time.Second)
 	stats := p.env.Stats(t, "tokengate")
 	var allowed, denied, hitsCache int64
 	for name, v := range stats {

@@ -11,7 +11,10 @@
 //     a poll_oneoff that never sleeps, no file system. Calls outside the
 //     allowlists during _initialize and proxy_on_memory_allocate trap, as
 //     V8's restricted callbacks do.
-//   - VMs that each serve one stream at a time from a pool, a root context
+//   - VMs that each serve one stream at a time from a pool (a stream holds
+//     its VM only while the module can still act on it: Middleware ends the
+//     stream of a module without response callbacks or proxy_on_log once
+//     the request has passed, before the upstream is asked), a root context
 //     per configuration, a canary VM that must accept a new configuration
 //     before it replaces the old one, and a trap that discards the VM and
 //     answers the request 500 (or lets it through with WithFailOpen).

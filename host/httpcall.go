@@ -109,11 +109,14 @@ func roundTrip(rt http.RoundTripper, req *http.Request) *callResponse {
 }
 
 // headerPairs flattens h into lower-case pairs in a stable order.
-func headerPairs(h http.Header) [][2]string {
-	var out [][2]string
+func headerPairs(h http.Header) [][2]string { return appendHeaderPairs(nil, h) }
+
+// appendHeaderPairs appends h to out as lower-case pairs, names sorted.
+func appendHeaderPairs(out [][2]string, h http.Header) [][2]string {
 	for _, k := range sortedKeys(h) {
+		lk := strings.ToLower(k)
 		for _, val := range h[k] {
-			out = append(out, [2]string{strings.ToLower(k), val})
+			out = append(out, [2]string{lk, val})
 		}
 	}
 	return out

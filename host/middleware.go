@@ -26,6 +26,16 @@ import (
 // otherwise each chunk is offered to it, and the data it asks to buffer is
 // held up to WithMaxBodyBytes.
 //
+// The VM is held only while the plugin can still act on the exchange. A
+// module that exports no response callback and no proxy_on_log (see
+// responseCallbacks; decided from its exports at Load) cannot see anything
+// after the request, so its stream ends (proxy_on_done, proxy_on_delete) and
+// its VM returns to the pool once the request has passed the plugin
+// (headers, and the body and trailers if it filters them), before next
+// answers: a slow upstream then costs no VM, and a pool of n VMs serves any
+// number of requests waiting upstream. Otherwise the stream ends when next
+// returns, as in Envoy.
+//
 // Hop-by-hop headers, and every header the request's Connection header
 // names, are removed before the plugin sees the request (as Envoy does), so
 // a proxy used as next cannot remove a header the plugin set: see
@@ -38,7 +48,7 @@ func (p *Plugin) Middleware(next http.Handler) http.Handler {
 			p.fail(w, r, next, err)
 			return
 		}
-		defer s.Close()
+		defer p.end(s)
 		s.SetConnection(connectionOf(r))
 		noBody := r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0
 		res, err := s.RequestHeaders(requestPairs(r), noBody)
@@ -61,13 +71,17 @@ func (p *Plugin) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		x := &exchange{p: p, s: s}
-		if !noBody && (s.v.has("proxy_on_request_body") || s.v.has("proxy_on_request_trailers")) {
-			r2.Body = &requestBody{x: x, src: r.Body, trailer: r.Trailer, trailerOut: r2.Trailer, filter: s.v.has("proxy_on_request_body")}
+		if !noBody && (p.exports["proxy_on_request_body"] || p.exports["proxy_on_request_trailers"]) {
+			r2.Body = &requestBody{x: x, src: r.Body, trailer: r.Trailer, trailerOut: r2.Trailer,
+				filter: p.exports["proxy_on_request_body"], endStream: !p.untilResponse}
 			r2.ContentLength = -1
 			r2.Header.Del("Content-Length")
 		}
-		if !s.v.has("proxy_on_response_headers") && !s.v.has("proxy_on_response_body") &&
-			!s.v.has("proxy_on_response_trailers") && r2.Body == r.Body {
+		if !p.untilResponse && r2.Body == r.Body {
+			// The plugin has seen all it will see of this exchange: end
+			// the stream now, as Envoy would at its end, and give the VM
+			// back before the upstream is asked.
+			p.end(s)
 			next.ServeHTTP(w, r2)
 			return
 		}
@@ -75,6 +89,24 @@ func (p *Plugin) Middleware(next http.Handler) http.Handler {
 		next.ServeHTTP(rw, r2)
 		rw.finish()
 	})
+}
+
+// responseCallbacks are the exports that need a stream's VM until the
+// response is over: the response filters, and proxy_on_log, which Envoy
+// calls once the exchange is complete (an access log wants its outcome and
+// duration). A module exporting none of them is done with a stream once
+// its request is (headers, and body and trailers if it filters them), and
+// Middleware ends the stream then: proxy_on_done, proxy_on_delete (and the
+// VM goes back to the pool) before next runs, rather than when next returns.
+var responseCallbacks = []string{"proxy_on_response_headers", "proxy_on_response_body",
+	"proxy_on_response_trailers", "proxy_on_log"}
+
+// end closes s once; a trap while ending it discards the VM (Close does)
+// but cannot change the answer any more.
+func (p *Plugin) end(s *Stream) {
+	if err := s.Close(); err != nil {
+		p.cfg.logger.Error("plugin failed while ending a stream; its VM is discarded", "err", err)
+	}
 }
 
 // exchange is what the request-body reader and the response writer share.
@@ -122,8 +154,14 @@ func requestPairs(r *http.Request) [][2]string {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	hs := [][2]string{{":method", r.Method}, {":path", r.URL.RequestURI()}, {":authority", r.Host}, {":scheme", scheme}}
-	return append(hs, headerPairs(r.Header)...)
+	n := 4
+	for _, v := range r.Header {
+		n += len(v)
+	}
+	hs := make([][2]string, 0, n)
+	hs = append(hs, [2]string{":method", r.Method}, [2]string{":path", r.URL.RequestURI()},
+		[2]string{":authority", r.Host}, [2]string{":scheme", scheme})
+	return appendHeaderPairs(hs, r.Header)
 }
 
 func sortedKeys(h http.Header) []string {
@@ -136,13 +174,22 @@ func sortedKeys(h http.Header) []string {
 }
 
 // rebuildRequest applies the plugin's request headers, pseudo-headers
-// included, to a clone of r.
+// included, to a copy of r. The copy is shallow but for what it changes
+// (URL, Header, Trailer): r's headers are replaced wholesale, so cloning
+// them first, as Request.Clone does, would only make garbage.
 func rebuildRequest(r *http.Request, hs [][2]string) (*http.Request, error) {
-	r2 := r.Clone(r.Context())
-	r2.Header = http.Header{}
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	r2.URL = &u
+	r2.Trailer = r.Trailer.Clone()
+	r2.Header = make(http.Header, len(hs))
 	for _, h := range hs {
 		switch h[0] {
 		case ":path":
+			if h[1] == r.RequestURI {
+				continue // unchanged: keep r's parsed URL
+			}
 			u, err := url.ParseRequestURI(h[1])
 			if err != nil {
 				return nil, errors.New("host: plugin set an invalid :path " + strconv.Quote(h[1]))
@@ -188,6 +235,9 @@ type requestBody struct {
 	held       int
 	err        error
 	finished   bool
+	// endStream: the plugin needs nothing after the request, so the
+	// stream ends (and its VM is released) once the body has.
+	endStream bool
 }
 
 func (b *requestBody) Read(p []byte) (int, error) {
@@ -202,6 +252,7 @@ func (b *requestBody) Read(p []byte) (int, error) {
 		eos := errors.Is(err, io.EOF)
 		if err != nil && !eos {
 			b.err = err
+			b.end()
 			return 0, err
 		}
 		if n == 0 && !eos {
@@ -210,6 +261,9 @@ func (b *requestBody) Read(p []byte) (int, error) {
 		b.step(b.buf[:n], eos)
 		if eos && b.err == nil {
 			b.err = io.EOF // after what step left in b.out
+		}
+		if b.err != nil {
+			b.end()
 		}
 	}
 	n := copy(p, b.out)
@@ -220,7 +274,7 @@ func (b *requestBody) Read(p []byte) (int, error) {
 func (b *requestBody) step(chunk []byte, eos bool) {
 	s := b.x.s
 	// Trailers are known once the body has ended.
-	trailers := eos && hasValues(b.trailer) && s.v.has("proxy_on_request_trailers")
+	trailers := eos && hasValues(b.trailer) && b.x.p.exports["proxy_on_request_trailers"]
 	paused := false
 	if !b.filter {
 		b.out = append([]byte(nil), chunk...)
@@ -304,6 +358,14 @@ func (b *requestBody) fail(err error) {
 	b.err = err
 }
 
+// end ends the stream when the plugin needs nothing after the request
+// body: what it decided is already in b.out, b.err and b.x.
+func (b *requestBody) end() {
+	if b.endStream {
+		b.x.p.end(b.x.s)
+	}
+}
+
 func (b *requestBody) Close() error { return b.src.Close() }
 
 // responseFilter passes the response of next through the plugin.
@@ -349,6 +411,12 @@ func (f *responseFilter) WriteHeader(code int) {
 		f.replace(local)
 		return
 	}
+	if !f.x.p.untilResponse {
+		// Only the request body was filtered; the stream may be over.
+		f.wroteHeader = true
+		f.w.WriteHeader(code)
+		return
+	}
 	s := f.x.s
 	h := f.w.Header()
 	pairs := append([][2]string{{":status", strconv.Itoa(code)}}, headerPairs(h)...)
@@ -385,7 +453,7 @@ func (f *responseFilter) WriteHeader(code int) {
 	for _, t := range trailers {
 		h.Add("Trailer", t)
 	}
-	f.filterBody = s.v.has("proxy_on_response_body")
+	f.filterBody = f.x.p.exports["proxy_on_response_body"]
 	if f.filterBody {
 		h.Del("Content-Length")
 	}
@@ -446,7 +514,7 @@ func (f *responseFilter) finish() {
 		f.body(nil, true)
 	}
 	s := f.x.s
-	if !s.v.has("proxy_on_response_trailers") {
+	if !f.x.p.exports["proxy_on_response_trailers"] {
 		return
 	}
 	h := f.w.Header()

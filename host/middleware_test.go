@@ -10,7 +10,9 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/tokengate/tokengate/host"
 	"github.com/tokengate/tokengate/testhost"
@@ -190,5 +192,149 @@ func TestMiddlewareRemovesHopByHopHeadersBeforeThePlugin(t *testing.T) {
 				t.Fatalf("upstream got %d %s, want %s", res.StatusCode, body, want)
 			}
 		})
+	}
+}
+
+// vmIdle reports whether p (a pool of one VM) has its VM idle: a stream
+// whose context has already ended is granted only a VM that need not be
+// waited for.
+func vmIdle(p *host.Plugin) bool {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s, err := p.NewStream(ctx)
+	if err != nil {
+		return false
+	}
+	s.Close()
+	return true
+}
+
+func loadPoolOfOne(t *testing.T, wasm []byte, config string) *host.Plugin {
+	t.Helper()
+	ctx := context.Background()
+	p, err := host.Load(ctx, wasm, host.WithPoolSize(1), host.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(ctx) })
+	if err := p.Configure(ctx, []byte(config)); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestMiddlewareHoldsTheVMOnlyWhileThePluginNeedsIt: a module that exports
+// no response callback and no proxy_on_log is done with a stream once it
+// has passed the request (headers, and the body if it filters bodies), so
+// its VM serves other requests while the upstream works; a module that
+// filters responses keeps its VM until the response is over.
+func TestMiddlewareHoldsTheVMOnlyWhileThePluginNeedsIt(t *testing.T) {
+	t.Parallel()
+	guestOnly := func(t *testing.T) *host.Plugin { return loadPoolOfOne(t, guest(t), "ok") }
+	requestBody := func(t *testing.T) *host.Plugin {
+		return loadPoolOfOne(t, testhost.Build(t, "github.com/tokengate/tokengate/host/testdata/requestbody"), "")
+	}
+	conformanceGuest := func(t *testing.T) *host.Plugin { return loadConformance(t, "ok").p }
+	tests := []struct {
+		name           string
+		load           func(t *testing.T) *host.Plugin
+		method, body   string
+		idleBeforeBody bool // when the upstream starts
+		idleAfterBody  bool // once the upstream has read the request body
+	}{
+		{name: "a module with request headers only frees the VM before the upstream runs",
+			load: guestOnly, method: "GET", idleBeforeBody: true, idleAfterBody: true},
+		{name: "a module filtering request bodies frees the VM once a bodiless request has passed",
+			load: requestBody, method: "GET", idleBeforeBody: true, idleAfterBody: true},
+		{name: "a module filtering request bodies keeps the VM until the body has passed through it",
+			load: requestBody, method: "POST", body: "hello", idleBeforeBody: false, idleAfterBody: true},
+		{name: "a module filtering responses keeps the VM while the upstream runs",
+			load: conformanceGuest, method: "GET", idleBeforeBody: false, idleAfterBody: false},
+		{name: "a module filtering responses keeps the VM after the request body too",
+			load: conformanceGuest, method: "POST", body: "hello", idleBeforeBody: false, idleAfterBody: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.load(t)
+			var before, after bool
+			var got []byte
+			srv := httptest.NewServer(p.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				before = vmIdle(p)
+				got, _ = io.ReadAll(r.Body)
+				after = vmIdle(p)
+			})))
+			defer srv.Close()
+			req, _ := http.NewRequest(tc.method, srv.URL+"/x", strings.NewReader(tc.body))
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				t.Fatalf("status %d, want 200", res.StatusCode)
+			}
+			if tc.body != "" && len(got) == 0 {
+				t.Fatalf("the upstream read no body, want %q", tc.body)
+			}
+			if before != tc.idleBeforeBody || after != tc.idleAfterBody {
+				t.Errorf("VM idle when the upstream started: %v, after it read the body: %v; want %v, %v",
+					before, after, tc.idleBeforeBody, tc.idleAfterBody)
+			}
+			if !vmIdle(p) {
+				t.Error("the VM is still busy after the exchange")
+			}
+		})
+	}
+}
+
+// TestMiddlewareServesConcurrentSlowRequestsWithOneVM: eight requests are
+// held in the upstream until all eight have arrived. With a pool of one VM
+// that only happens if no request keeps the VM while the upstream works.
+func TestMiddlewareServesConcurrentSlowRequestsWithOneVM(t *testing.T) {
+	t.Parallel()
+	const n = 8
+	p := loadPoolOfOne(t, guest(t), "ok")
+	var mu sync.Mutex
+	arrived := 0
+	all := make(chan struct{})
+	srv := httptest.NewServer(p.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if arrived++; arrived == n {
+			close(all)
+		}
+		mu.Unlock()
+		select {
+		case <-all:
+			io.WriteString(w, r.Header.Get("X-Seen"))
+		case <-r.Context().Done():
+		}
+	})))
+	defer srv.Close()
+	// The deadline only turns a regression (requests queued behind the VM
+	// forever) into a failure instead of a hang.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			path := fmt.Sprintf("/r%d", i)
+			req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+path, nil)
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				errs <- fmt.Errorf("%s: %w (requests waited for the one VM: it was held during the upstream)", path, err)
+				return
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || string(body) != path {
+				err = fmt.Errorf("%s: %d %q, want 200 and the path the plugin saw", path, res.StatusCode, body)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -27,10 +27,19 @@ type Plugin struct {
 	environ  []string
 	metrics  *metricStore
 	shared   *vmShared
-	life     context.Context // ends at Close
-	stop     context.CancelFunc
-	tickPoke chan struct{}
-	bg       sync.WaitGroup
+	// exports are the callbacks the module exports (every VM has the same);
+	// read-only after Load.
+	exports map[string]bool
+	// untilResponse: a stream needs its VM until the response is over,
+	// because the module filters the response or logs the exchange
+	// (responseCallbacks). Otherwise Middleware ends the stream as soon as
+	// the plugin has passed the request, and the VM serves others while
+	// the upstream answers.
+	untilResponse bool
+	life          context.Context // ends at Close
+	stop          context.CancelFunc
+	tickPoke      chan struct{}
+	bg            sync.WaitGroup
 
 	mono atomic.Uint64 // last monotonic reading
 
@@ -122,6 +131,13 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*Plugin, error) {
 		}
 	}
 	p.compiled = cm
+	p.exports = map[string]bool{}
+	for name := range cm.ExportedFunctions() {
+		p.exports[name] = true
+	}
+	for _, name := range responseCallbacks {
+		p.untilResponse = p.untilResponse || p.exports[name]
+	}
 	state := c.shared
 	if state == nil {
 		state = NewShared() // this plugin's alone

@@ -1,8 +1,10 @@
 package jwksfetch
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/tokengate/tokengate/internal/refreshapi"
 )
@@ -12,8 +14,10 @@ import (
 //	GET  /healthz                        200 while the fetcher runs
 //	GET  /readyz                         200 when every provider has a key set, else 503
 //	GET  /metrics                        Prometheus text
-//	POST /refresh?provider=NAME&kid=KID  RequestRefresh; 202 scheduled, 200 nothing to do,
-//	                                     429 rate limited, 404 unknown provider
+//	POST /refresh?provider=NAME&kid=KID  RefreshKeys: 200 with the provider's key set in force
+//	                                     (application/jwk-set+json) once the on-demand fetch it
+//	                                     started or joined has ended; 503 no key set, 504 the fetch
+//	                                     did not end within refreshapi.MaxWait, 404 unknown provider
 //
 // Bind it to a loopback or otherwise private address: /refresh is
 // rate-limited but not authenticated.
@@ -46,18 +50,22 @@ func (f *Fetcher) AdminHandler() http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		out := f.RequestRefresh(provider, kid)
-		status := http.StatusOK
-		switch out {
-		case RefreshScheduled:
-			status = http.StatusAccepted
-		case RefreshRateLimited:
-			status = http.StatusTooManyRequests
-		case RefreshUnknownProvider:
-			status = http.StatusNotFound
+		ctx, cancel := context.WithTimeout(r.Context(), refreshapi.MaxWait)
+		defer cancel()
+		jwks, out, err := f.RefreshKeys(ctx, provider, kid)
+		w.Header().Set(refreshapi.OutcomeHeader, out.String())
+		switch {
+		case out == RefreshUnknownProvider:
+			http.Error(w, "no fetched provider is named "+strconv.Quote(provider), http.StatusNotFound)
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusGatewayTimeout)
+		case jwks == nil:
+			http.Error(w, "provider "+strconv.Quote(provider)+" has no key set in force; see /readyz and the fetcher's log", http.StatusServiceUnavailable)
+		default:
+			w.Header().Set("Content-Type", refreshapi.ContentType)
+			w.Header().Set("Content-Length", strconv.Itoa(len(jwks)))
+			_, _ = w.Write(jwks)
 		}
-		w.WriteHeader(status)
-		fmt.Fprintln(w, out)
 	})
 	return mux
 }

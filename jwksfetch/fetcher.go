@@ -66,6 +66,9 @@ type provider struct {
 	fetches, fetchFailures, notMod uint64
 	lastOnDemand                   time.Time
 	pending                        []string
+	started, completed             uint64        // refreshes of this provider begun and ended
+	onDemand                       uint64        // the refresh (by started count) the last on-demand request waits for
+	ended                          chan struct{} // closed, and replaced, when a refresh ends
 	unknown                        map[string]time.Time
 	refreshes                      map[RefreshOutcome]uint64
 }
@@ -100,6 +103,7 @@ func New(config []byte, opts ...Option) (*Fetcher, error) {
 			pol:       pol,
 			kick:      make(chan struct{}, 1),
 			unknown:   map[string]time.Time{},
+			ended:     make(chan struct{}),
 			refreshes: map[RefreshOutcome]uint64{},
 		}
 		if cfg.Fetch.hasTransportSettings() {
@@ -186,6 +190,7 @@ func (f *Fetcher) refresh(ctx context.Context, p *provider) (next time.Duration,
 	}
 	pending := p.pending
 	p.pending = nil
+	p.started++
 	f.mu.Unlock()
 
 	res, uri, err := f.get(ctx, p, uri, etag)
@@ -198,6 +203,9 @@ func (f *Fetcher) refresh(ctx context.Context, p *provider) (next time.Duration,
 		}
 	}
 	if err != nil && ctx.Err() != nil {
+		f.mu.Lock()
+		p.end()
+		f.mu.Unlock()
 		return 0, warnings, false, err
 	}
 
@@ -205,6 +213,7 @@ func (f *Fetcher) refresh(ctx context.Context, p *provider) (next time.Duration,
 	window := refresh.Window{Default: p.pol.interval, Min: p.pol.min, Max: p.pol.max}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	defer p.end()
 	p.fetches++
 	if err != nil {
 		p.fetchFailures++
@@ -274,6 +283,14 @@ func (f *Fetcher) get(ctx context.Context, p *provider, uri, etag string) (*http
 		return httpget.Get(ctx, p.client, uri, o)
 	})
 	return res, uri, err
+}
+
+// end records that a refresh of p ended and wakes those waiting for it
+// (RefreshKeys). The caller holds f.mu.
+func (p *provider) end() {
+	p.completed++
+	close(p.ended)
+	p.ended = make(chan struct{})
 }
 
 func (f *Fetcher) signal() {

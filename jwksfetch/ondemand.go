@@ -1,6 +1,11 @@
 package jwksfetch
 
-import "time"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
 
 // RefreshOutcome says what RequestRefresh did with a request.
 type RefreshOutcome int
@@ -72,6 +77,7 @@ func (f *Fetcher) requestLocked(p *provider, kid string) RefreshOutcome {
 		return RefreshRateLimited
 	}
 	p.lastOnDemand = now
+	p.onDemand = p.started + 1 // the next refresh to begin, which the kick below makes sure of
 	if kid != "" {
 		p.pending = append(p.pending, kid)
 	}
@@ -80,6 +86,39 @@ func (f *Fetcher) requestLocked(p *provider, kid string) RefreshOutcome {
 	default:
 	}
 	return RefreshScheduled
+}
+
+// RefreshKeys is RequestRefresh for a caller that waits for the answer: the
+// plugin, whose request is paused meanwhile (internal/refreshapi). Whatever
+// the outcome, when an on-demand fetch of provider is under way (the one
+// this request started, or an earlier one that rate-limited it) it waits
+// for that fetch to end, or for ctx; then it returns the key set in force,
+// which is nil when the provider has none. So the fetcher still fetches at
+// most once per provider per on-demand interval, and every proxy VM that
+// asks during a rotation gets the new set from the same fetch.
+func (f *Fetcher) RefreshKeys(ctx context.Context, provider, kid string) (json.RawMessage, RefreshOutcome, error) {
+	f.mu.Lock()
+	p, ok := f.provs[provider]
+	if !ok {
+		f.mu.Unlock()
+		return nil, RefreshUnknownProvider, nil
+	}
+	out := f.requestLocked(p, kid)
+	p.refreshes[out]++
+	target := p.onDemand
+	for p.completed < target {
+		ended := p.ended
+		f.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, out, fmt.Errorf("jwksfetch: waiting for the key set of provider %q: %w", provider, ctx.Err())
+		case <-ended:
+		}
+		f.mu.Lock()
+	}
+	jwks := p.jwks
+	f.mu.Unlock()
+	return jwks, out, nil
 }
 
 // rememberUnknown records that a fetch did not find kid, forgetting expired

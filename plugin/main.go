@@ -13,6 +13,8 @@
 package main
 
 import (
+	"strconv"
+
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"github.com/tokengate/tokengate/plugin/internal/gate"
@@ -48,7 +50,8 @@ type plugin struct {
 	vm      *vm
 	gate    *gate.Gate
 	metrics *metrics.Metrics
-	hooks   hooks // empty unless built with -tags tokengate_testhooks
+	hooks   hooks     // empty unless built with -tags tokengate_testhooks
+	free    []*stream // streams that are done, for the next ones to reuse
 }
 
 func (p *plugin) OnPluginStart(size int) types.OnPluginStartStatus {
@@ -72,8 +75,54 @@ func (p *plugin) OnPluginStart(size int) types.OnPluginStartStatus {
 	}
 	p.gate = g
 	p.metrics = metrics.Define(proxywasm.Host{}, g.Providers(), gate.Codes())
+	if err := proxywasm.SetTickPeriod(metrics.TickMillis); err != nil {
+		// Without ticks the counts still reach the host every
+		// metrics.FlushEvery decisions.
+		proxywasm.LogWarn("no tick period (" + err.Error() + "): counters are flushed every " + strconv.Itoa(metrics.FlushEvery) + " decisions only")
+	}
 	proxywasm.LogInfo("tokengate " + version + " configured")
 	return types.OnPluginStartStatusOK
 }
 
-func (p *plugin) NewHttpContext(uint32) types.HttpContext { return newStream(p) }
+// OnTick hands the counts held in the module to the host.
+func (p *plugin) OnTick() {
+	if p.metrics != nil {
+		p.metrics.Flush()
+	}
+}
+
+// OnPluginDone runs when the host deletes this configuration's context: its
+// counts go to the host now, and those of streams still running at once.
+func (p *plugin) OnPluginDone() bool {
+	if p.metrics != nil {
+		p.metrics.Close()
+	}
+	return true
+}
+
+func (p *plugin) NewHttpContext(id uint32) types.HttpContext {
+	hc := newStream(p)
+	hc.(identified).setID(id) // a request paused for a key refresh is resumed by its id (stream.go)
+	return hc
+}
+
+// newStream returns a stream of p, reusing one that is done: a request then
+// allocates no stream value. A reused stream is reset to its zero value
+// first, so whatever per-request state a stream gains starts empty.
+func (p *plugin) newStream() *stream {
+	n := len(p.free)
+	if n == 0 {
+		return &stream{plugin: p}
+	}
+	s := p.free[n-1]
+	p.free[n-1] = nil
+	p.free = p.free[:n-1]
+	*s = stream{plugin: p}
+	return s
+}
+
+// OnHttpStreamDone returns the stream to its plugin for reuse. The host
+// deletes the context right after, and never calls a deleted context again.
+func (s *stream) OnHttpStreamDone() {
+	s.plugin.free = append(s.plugin.free, s)
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tokengate/tokengate/host"
 	"github.com/tokengate/tokengate/internal/issuer"
+	"github.com/tokengate/tokengate/plugin/internal/metrics"
 	"github.com/tokengate/tokengate/testhost"
 )
 
@@ -214,8 +215,13 @@ func testPluginCountsDecisions(t *testing.T, opts ...testhost.Option) {
 	idp := newIssuer(t)
 	cfg := strings.Replace(config(t, idp), `{"match": {"prefix": "/healthz"}},`,
 		`{"match": {"prefix": "/healthz"}}, {"match": {"prefix": "/beta"}, "requires": {"providers": ["corp"], "scopes": ["beta"]}, "dry_run": true},`, 1)
-	// One VM, so that the cache the counts depend on is one cache.
-	th := testhost.New(t, cfg, append(opts, testhost.WithHostOption(host.WithPoolSize(1)))...)
+	// One VM, so that the cache the counts depend on is one cache; a clock
+	// the test moves, so that it decides when the tick that flushes the
+	// counters is due.
+	var offset time.Duration
+	start := time.Now()
+	clock := func() time.Time { return start.Add(offset) }
+	th := testhost.New(t, cfg, append(opts, testhost.WithHostOption(host.WithPoolSize(1)), testhost.WithClock(clock))...)
 	valid := "Bearer " + token(t, idp, nil)
 	for _, r := range []testhost.Request{
 		{Method: "GET", Path: "/v1/score", Headers: [][2]string{{"authorization", valid}}},
@@ -230,6 +236,15 @@ func testPluginCountsDecisions(t *testing.T, opts ...testhost.Option) {
 				t.Fatalf("dry run: continued=%v logs %q", res.Continued, res.Logs)
 			}
 		}
+	}
+	// The counts are held in the module until a tick (or metrics.FlushEvery
+	// decisions) flushes them.
+	if got := th.Plugin().Metrics()["tokengate.requests.allowed"]; got != 0 {
+		t.Errorf("tokengate.requests.allowed = %d before any tick, want 0: counters are not batched", got)
+	}
+	offset += metrics.TickMillis * time.Millisecond
+	if n, _ := th.Tick(t); n != 1 {
+		t.Fatalf("%d ticks delivered a tick period later, want 1", n)
 	}
 	got := th.Plugin().Metrics()
 	want := map[string]int64{
@@ -249,5 +264,28 @@ func testPluginCountsDecisions(t *testing.T, opts ...testhost.Option) {
 	}
 	if _, ok := got["tokengate.verify_us"]; !ok {
 		t.Errorf("no verification-time histogram among %v", got)
+	}
+}
+
+// TestPluginFlushesCountersWithoutTicks proves the bound on how far the
+// host's counters can fall behind when no tick comes: every
+// metrics.FlushEvery decisions the module flushes by itself.
+func TestPluginFlushesCountersWithoutTicks(t *testing.T) {
+	idp := newIssuer(t)
+	th := testhost.New(t, config(t, idp), testhost.WithHostOption(host.WithPoolSize(1)))
+	for _, tt := range []struct {
+		name     string
+		requests int
+		want     int64
+	}{
+		{"one decision short of the bound stays in the module", metrics.FlushEvery - 1, 0},
+		{"the decision that reaches it flushes them all", 1, metrics.FlushEvery},
+	} {
+		for range tt.requests {
+			th.Do(t, testhost.Request{Path: "/healthz"})
+		}
+		if got := th.Plugin().Metrics()["tokengate.requests.allowed"]; got != tt.want {
+			t.Errorf("%s: tokengate.requests.allowed = %d, want %d", tt.name, got, tt.want)
+		}
 	}
 }

@@ -3,10 +3,15 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
+	"github.com/tokengate/tokengate/internal/refreshapi"
 	"github.com/tokengate/tokengate/plugin/internal/gate"
 	"github.com/tokengate/tokengate/plugin/internal/proxywasm"
 )
@@ -16,7 +21,19 @@ import (
 type stream struct {
 	types.DefaultHttpContext
 	plugin *plugin
+	id     uint32 // the host's context id, by which a paused request is resumed
+
+	// While the request waits for a key refresh: its headers (cloned: the
+	// binding's are valid only during the callback) and when it arrived.
+	paused  [][2]string
+	arrived time.Time
 }
+
+// identified is a stream of any kind (plain or hooked) that can be told its
+// context id.
+type identified interface{ setID(uint32) }
+
+func (s *stream) setID(id uint32) { s.id = id }
 
 func (s *stream) OnHttpRequestHeaders(int, bool) types.Action {
 	return s.decide(requestHeaders())
@@ -35,22 +52,31 @@ func requestHeaders() [][2]string {
 func (s *stream) decide(headers [][2]string) types.Action {
 	start := proxywasm.GetCurrentTime()
 	d := s.plugin.gate.Decide(&gate.Request{Headers: headers}, start)
-	s.plugin.metrics.Count(&d, start)
+	if !d.Allow && d.UnknownKID && s.pause(&d, headers, start) {
+		return types.ActionPause
+	}
+	return s.finish(&d, start)
+}
+
+// finish carries a decision out: the local response of a refusal (then
+// ActionPause: the request goes no further), or the changes to the request
+// that goes upstream (ActionContinue).
+func (s *stream) finish(d *gate.Decision, start time.Time) types.Action {
+	s.plugin.metrics.Count(d, start)
 	if d.DryRun {
-		proxywasm.LogInfo("dry run: would deny with " + strconv.Itoa(d.Status) + ": " + d.Reason + detail(&d))
+		proxywasm.LogInfo("dry run: would deny with " + strconv.Itoa(d.Status) + ": " + d.Reason + detail(d))
 	}
 	if !d.Allow {
-		proxywasm.LogInfo("denied with " + strconv.Itoa(d.Status) + ": " + d.Reason + detail(&d))
-		if call, ok := s.plugin.gate.RefreshFor(&d, start); ok {
-			requestRefresh(call, d.Provider)
-		}
+		proxywasm.LogInfo("denied with " + strconv.Itoa(d.Status) + ": " + d.Reason + detail(d))
 		if err := proxywasm.SendHTTPResponse(uint32(d.Status), d.Headers, d.Body); err != nil {
 			panic("sending the local response: " + err.Error())
 		}
 		return types.ActionPause
 	}
 	for _, name := range d.RemoveHeaders {
-		mustHeader(proxywasm.RemoveHTTPRequestHeader(name))
+		if !d.Replaces(name) {
+			mustHeader(proxywasm.RemoveHTTPRequestHeader(name))
+		}
 	}
 	for _, h := range d.SetHeaders {
 		mustHeader(proxywasm.ReplaceHTTPRequestHeader(h[0], h[1]))
@@ -69,25 +95,150 @@ func detail(d *gate.Decision) string {
 	return " (" + d.Detail + ")"
 }
 
-// requestRefresh asks the key fetcher, fire and forget, for a new key set of
-// provider. The refused request does not wait for it.
-func requestRefresh(call gate.RefreshCall, provider string) {
-	_, err := proxywasm.DispatchHTTPCall(call.Upstream, call.Headers, nil, call.TimeoutMillis, func(numHeaders, _, _ int) {
-		if numHeaders == 0 {
-			proxywasm.LogWarn("key refresh request for provider " + provider + " to " + call.Upstream + " failed")
-		}
-	})
-	if err != nil {
-		proxywasm.LogWarn("cannot send the key refresh request for provider " + provider + " to " + call.Upstream + ": " + err.Error())
-	} else {
-		proxywasm.LogInfo("asked " + call.Upstream + " to refresh the keys of provider " + provider)
-	}
-}
-
 // mustHeader fails the request closed when a header mutation the decision
 // depends on (removing the token, setting a verified claim) did not happen.
 func mustHeader(err error) {
 	if err != nil {
 		panic("changing request headers: " + err.Error())
 	}
+}
+
+// Key refresh (docs/configuration.md, "refresh"; RATIONALE.md). A request
+// refused only because its token names a kid its provider's key set lacks
+// is paused, not refused, when the gate says so: the first one sends the
+// refresh call to the fetcher, the next ones of the same provider wait on
+// that call. The call's callback installs the key set the fetcher answered
+// with and decides every paused request again, then resumes it or answers
+// it. Nothing blocks: the VM serves other requests meanwhile, and the call's
+// timeout bounds every wait (the host answers a call that timed out as
+// failed, and then the requests get the refusal they would have got).
+
+// paused holds the requests waiting for a key refresh on this VM, by context
+// id. It is VM state like the binding's context maps: context ids are unique
+// within a VM, whichever plugin context a request belongs to.
+var paused = map[uint32]*stream{}
+
+// pause asks the gate whether the request refused with d waits for a key
+// refresh and, if it does, sends the refresh call when it is the first and
+// keeps the request's headers. It reports whether the request is paused.
+func (s *stream) pause(d *gate.Decision, headers [][2]string, now time.Time) bool {
+	p := s.plugin
+	step, call := p.gate.PlanRefresh(d, s.id, now)
+	switch step {
+	case gate.RefreshNone:
+		return false
+	case gate.RefreshSend:
+		provider := d.Provider
+		_, err := proxywasm.DispatchHTTPCall(call.Upstream, call.Headers, nil, call.TimeoutMillis, func(numHeaders, bodySize, _ int) {
+			p.refreshed(provider, numHeaders, bodySize)
+		})
+		if err != nil {
+			proxywasm.LogWarn("cannot send the key refresh request for provider " + provider + " to " + call.Upstream +
+				": " + err.Error() + "; is there an upstream (Envoy cluster) of that name?")
+			p.gate.FinishRefresh(provider, nil, now) // this request was the only one waiting
+			return false
+		}
+		proxywasm.LogInfo("token for provider " + provider + " names an unknown kid: request paused, asked " + call.Upstream + " for the provider's keys")
+	}
+	s.paused = cloneHeaders(headers)
+	s.arrived = now
+	paused[s.id] = s
+	return true
+}
+
+// refreshed is the answer to the refresh call for provider: it installs the
+// key set the fetcher sent, if any, and finishes every request that waited.
+func (p *plugin) refreshed(provider string, numHeaders, bodySize int) {
+	now := proxywasm.GetCurrentTime()
+	jwks, err := keySet(numHeaders, bodySize)
+	if err != nil {
+		proxywasm.LogWarn("key refresh for provider " + provider + " failed, keeping its keys: " + err.Error())
+	}
+	ids, warnings, err := p.gate.FinishRefresh(provider, jwks, now)
+	for _, w := range warnings {
+		proxywasm.LogWarn("key refresh for provider " + provider + ": " + w)
+	}
+	if err != nil {
+		proxywasm.LogWarn(err.Error())
+	} else if jwks != nil {
+		proxywasm.LogInfo("key refresh: installed the fetcher's key set for provider " + provider)
+	}
+	for _, id := range ids {
+		s := paused[id]
+		delete(paused, id)
+		if s != nil && s.id == id && s.paused != nil {
+			s.resume(now)
+		}
+	}
+}
+
+// keySet reads the fetcher's answer: the key set, or why there is none.
+func keySet(numHeaders, bodySize int) ([]byte, error) {
+	if numHeaders == 0 {
+		return nil, errors.New("the call failed (timeout, connection failure, or no such upstream)")
+	}
+	headers, err := proxywasm.GetHTTPCallResponseHeaders()
+	if err != nil {
+		return nil, errors.New("reading the answer's headers: " + err.Error())
+	}
+	var status, contentType string
+	for _, h := range headers {
+		switch h[0] {
+		case ":status":
+			status = h[1]
+		case "content-type":
+			contentType = h[1]
+		}
+	}
+	if err := refreshapi.CheckAnswer(status, contentType, bodySize); err != nil {
+		return nil, err
+	}
+	body, err := proxywasm.GetHTTPCallResponseBody(bodySize)
+	if err != nil {
+		return nil, errors.New("reading the answer's body: " + err.Error())
+	}
+	return bytes.Clone(body), nil
+}
+
+// resume decides a paused request again, with the keys the refresh left in
+// force, and lets it go upstream or answers it. A request that is gone (the
+// client left) is skipped.
+func (s *stream) resume(now time.Time) {
+	headers := s.paused
+	s.paused = nil
+	if err := proxywasm.SetEffectiveContext(s.id); err != nil {
+		return
+	}
+	defer func() {
+		// Fail closed, as a panic in the request-headers callback does.
+		if r := recover(); r != nil {
+			msg := "(non-error value)"
+			switch v := r.(type) {
+			case string:
+				msg = v
+			case error:
+				msg = v.Error()
+			}
+			proxywasm.LogError("finishing a request paused for a key refresh: " + msg)
+			_ = proxywasm.SendHTTPResponse(500, [][2]string{{"content-type", "application/json"}},
+				[]byte(`{"error":"internal_error","error_description":"the authentication filter failed; the request was refused"}`))
+		}
+	}()
+	d := s.plugin.gate.Decide(&gate.Request{Headers: headers}, now)
+	proxywasm.LogInfo("request paused for a key refresh for " + strconv.FormatInt(now.Sub(s.arrived).Milliseconds(), 10) + " ms decided again")
+	if s.finish(&d, now) == types.ActionContinue {
+		if err := proxywasm.ResumeHTTPRequest(); err != nil {
+			panic("resuming the request: " + err.Error())
+		}
+	}
+}
+
+// cloneHeaders copies headers and their strings, which view host memory
+// that is reused after the callback.
+func cloneHeaders(headers [][2]string) [][2]string {
+	out := make([][2]string, len(headers))
+	for i, h := range headers {
+		out[i] = [2]string{strings.Clone(h[0]), strings.Clone(h[1])}
+	}
+	return out
 }

@@ -13,4 +13,4 @@ type hooks struct{}
 
 func testHooks(config []byte) ([]byte, hooks) { return config, hooks{} }
 
-func newStream(p *plugin) types.HttpContext { return &stream{plugin: p} }
+func newStream(p *plugin) types.HttpContext { return p.newStream() }

@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"text/template"
+
+	"github.com/tokengate/tokengate/internal/refreshapi"
 )
 
 //go:embed tokengate.yaml.tmpl
@@ -34,13 +36,20 @@ type Bootstrap struct {
 	PluginConfig                        string            // the plugin configuration (JSON)
 	FailurePolicy                       string            // FAIL_CLOSED, FAIL_OPEN or FAIL_RELOAD (default)
 	Env                                 map[string]string // environment of the Wasm VM, e.g. GOGC
-	JWKSFetchPort                       int               // if set, a "jwksfetch" cluster on this loopback port
+	// JWKSFetchPort, if set, adds a "jwksfetch" cluster on this loopback
+	// port (the daemon's --admin-listen) and, unless PluginConfig says
+	// "refresh" itself, "refresh": {"cluster": "jwksfetch"} to the plugin
+	// configuration: the cluster and the setting that uses it come together.
+	JWKSFetchPort int
 }
 
 // Render returns the bootstrap YAML.
 func Render(b Bootstrap) ([]byte, error) {
 	if b.WasmPath == "" || b.PluginConfig == "" || b.ListenPort == 0 || b.AdminPort == 0 || b.UpstreamPort == 0 {
 		return nil, errors.New("envoy: Render needs the three ports, WasmPath and PluginConfig")
+	}
+	if b.JWKSFetchPort != 0 {
+		b.PluginConfig = string(refreshapi.EnableByDefault([]byte(b.PluginConfig)))
 	}
 	if b.FailurePolicy == "" {
 		b.FailurePolicy = "FAIL_RELOAD"

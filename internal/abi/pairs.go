@@ -3,6 +3,8 @@ package abi
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
+	"unsafe"
 )
 
 // Limits the host applies to a pairs buffer (proxy-wasm-cpp-host pairs_util).
@@ -51,31 +53,49 @@ func AppendPairs(dst []byte, pairs [][2]string) []byte {
 // the specification allows for an empty map) decodes to no pairs. Anything
 // else that does not follow the layout exactly, including bytes left over at
 // the end, is ErrPairsMalformed: the decoder never guesses.
-func DecodePairs(b []byte) ([][2]string, error) {
+func DecodePairs(b []byte) ([][2]string, error) { return decodePairs(nil, b, false) }
+
+// AppendPairsView decodes b like DecodePairs and appends the pairs to dst,
+// without copying: every key and value is a string that aliases b, so b MUST
+// NOT change while any of them is in use. The plugin's binding decodes each
+// request's headers with it into a slice it reuses, straight from the memory
+// the host wrote them to, so reading the headers allocates nothing. On error
+// dst is returned unchanged in length.
+func AppendPairsView(dst [][2]string, b []byte) ([][2]string, error) {
+	return decodePairs(dst, b, true)
+}
+
+func decodePairs(dst [][2]string, b []byte, alias bool) ([][2]string, error) {
 	if len(b) <= 1 {
-		return nil, nil
+		return dst, nil
 	}
 	if len(b) > MaxPairsBytes || len(b) < 4 {
-		return nil, ErrPairsMalformed
+		return dst, ErrPairsMalformed
 	}
 	n := binary.LittleEndian.Uint32(b)
 	if n > MaxPairs || uint64(n)*8 > uint64(len(b)-4) {
-		return nil, ErrPairsMalformed
+		return dst, ErrPairsMalformed
 	}
 	sizes := b[4 : 4+8*n]
 	data := b[4+8*n:]
-	pairs := make([][2]string, n)
-	for i := range pairs {
+	start := len(dst)
+	pairs := slices.Grow(dst, int(n))[:start+int(n)]
+	for i := range int(n) {
 		kl := uint64(binary.LittleEndian.Uint32(sizes[8*i:]))
 		vl := uint64(binary.LittleEndian.Uint32(sizes[8*i+4:]))
 		if kl+vl+2 > uint64(len(data)) || data[kl] != 0 || data[kl+1+vl] != 0 {
-			return nil, ErrPairsMalformed
+			return dst, ErrPairsMalformed
 		}
-		pairs[i] = [2]string{string(data[:kl]), string(data[kl+1 : kl+1+vl])}
+		k, v := data[:kl], data[kl+1:kl+1+vl]
+		if alias {
+			pairs[start+i] = [2]string{unsafe.String(unsafe.SliceData(k), len(k)), unsafe.String(unsafe.SliceData(v), len(v))}
+		} else {
+			pairs[start+i] = [2]string{string(k), string(v)}
+		}
 		data = data[kl+vl+2:]
 	}
 	if len(data) != 0 {
-		return nil, ErrPairsMalformed
+		return dst, ErrPairsMalformed
 	}
 	return pairs, nil
 }

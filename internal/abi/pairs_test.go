@@ -101,3 +101,42 @@ func FuzzDecodePairs(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendPairsView proves the no-copy decoder reads what DecodePairs
+// reads, appends after what dst holds, and aliases the buffer instead of
+// copying it (the plugin's binding relies on both: it reuses dst and must
+// clone whatever it keeps).
+func TestAppendPairsView(t *testing.T) {
+	buf := EncodePairs([][2]string{{":path", "/v1"}, {"authorization", "Bearer x"}})
+	tests := []struct {
+		name string
+		dst  [][2]string
+		want [][2]string
+	}{
+		{"into an empty slice", nil, [][2]string{{":path", "/v1"}, {"authorization", "Bearer x"}}},
+		{"after what dst holds", [][2]string{{"a", "b"}}, [][2]string{{"a", "b"}, {":path", "/v1"}, {"authorization", "Bearer x"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := AppendPairsView(tt.dst, buf)
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("AppendPairsView = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+	t.Run("the strings alias the buffer", func(t *testing.T) {
+		b := bytes.Clone(buf)
+		got, _ := AppendPairsView(nil, b)
+		b[bytes.Index(b, []byte("/v1"))+1] = 'x'
+		if got[0][1] != "/x1" {
+			t.Fatalf("value after the buffer changed = %q, want /x1 (a view, not a copy)", got[0][1])
+		}
+	})
+	t.Run("a malformed buffer leaves dst as it was", func(t *testing.T) {
+		dst := [][2]string{{"a", "b"}}
+		got, err := AppendPairsView(dst, buf[:len(buf)-1])
+		if !errors.Is(err, ErrPairsMalformed) || len(got) != 1 {
+			t.Fatalf("AppendPairsView = %q, %v; want dst unchanged and ErrPairsMalformed", got, err)
+		}
+	})
+}

@@ -1,17 +1,31 @@
-// Package refreshapi is the one definition of the key-refresh request the
-// plugin sends to the key fetcher when a token names a kid its provider's key
-// set lacks: POST <Path>?provider=<name>&kid=<kid>. The plugin builds it
-// (plugin/internal/gate), jwksfetch serves it (jwksfetch.AdminHandler), and
-// tokengate-proxy routes it to its in-process fetcher under the upstream name
-// Upstream. Both sides import this package, so they cannot drift apart.
+// Package refreshapi is the one definition of the key-refresh exchange
+// between the plugin and the key fetcher. When a token names a kid its
+// provider's key set lacks, the plugin pauses the request and sends
+// POST <Path>?provider=<name>&kid=<kid>; the fetcher fetches the provider's
+// key set (at most once per interval, coalesced), waits for that fetch (at
+// most MaxWait), and answers 200 with the key set now in force as the body
+// (ContentType). The plugin installs that set and decides the paused request
+// again. The plugin builds the request and reads the answer
+// (plugin/internal/gate, plugin/stream.go), jwksfetch serves it
+// (jwksfetch.AdminHandler), and tokengate-proxy routes it to its in-process
+// fetcher under the upstream name Upstream. Both sides import this package,
+// so they cannot drift apart.
 //
-// It has no dependencies beyond the standard library's strings, so that the
-// Wasm module stays free of net/url.
+//	target := refreshapi.Target(refreshapi.Path, "corp", kid) // the plugin's request
+//	err := refreshapi.CheckAnswer(status, contentType, size) // the plugin's check of the answer
+//
+// It has no dependencies beyond the standard library's strings and time and
+// gjson (which the plugin links anyway), so that the Wasm module stays free
+// of net/url.
 package refreshapi
 
 import (
 	"errors"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
 )
 
 const (
@@ -22,6 +36,20 @@ const (
 	// Upstream is the default upstream (Envoy cluster, Go-host upstream) and
 	// :authority of the fetcher.
 	Upstream = "jwksfetch"
+
+	// ContentType is the media type of the answer's body, the provider's
+	// key set (RFC 7517 §8.5.1).
+	ContentType = "application/jwk-set+json"
+	// OutcomeHeader names, in the answer, what the fetcher did with the
+	// request (scheduled, known_kid, unknown_kid, rate_limited), for logs.
+	OutcomeHeader = "jwksfetch-refresh-outcome"
+	// MaxWait bounds how long the fetcher holds a refresh request while the
+	// fetch it started or joined runs; then it answers with the key set in
+	// force, which may still lack the kid.
+	MaxWait = 5 * time.Second
+	// MaxKeySetBytes bounds the answer's body, like the fetcher bounds the
+	// key sets it fetches.
+	MaxKeySetBytes = 1 << 20
 
 	paramProvider = "provider"
 	paramKID      = "kid"
@@ -67,6 +95,45 @@ func Parse(rawQuery string) (provider, kid string, err error) {
 	}
 	return provider, kid, nil
 }
+
+// CheckAnswer checks the status, content type and body size of the
+// fetcher's answer before the plugin reads the body: only a 200 with a
+// ContentType body of 1 to MaxKeySetBytes bytes carries a key set. The set
+// itself is then read by the plugin's strict key-set reader, like any other.
+func CheckAnswer(status, contentType string, size int) error {
+	if status != "200" {
+		return errors.New("refreshapi: the fetcher answered " + strconv.Quote(status) + ", not 200 with a key set")
+	}
+	if mt, _, _ := strings.Cut(contentType, ";"); !strings.EqualFold(strings.TrimSpace(mt), ContentType) {
+		return errors.New("refreshapi: the answer's content-type is " + strconv.Quote(contentType) + ", want " + ContentType + " (is the upstream really jwksfetch?)")
+	}
+	if size <= 0 || size > MaxKeySetBytes {
+		return errors.New("refreshapi: the answer's body has " + strconv.Itoa(size) + " bytes, want 1 to " + strconv.Itoa(MaxKeySetBytes))
+	}
+	return nil
+}
+
+// EnableByDefault returns config with "refresh": {"cluster": Upstream} added
+// at the top level when it has no "refresh" member: where the proxy is known
+// to reach a fetcher under that name (tokengate-proxy's in-process fetcher,
+// the jwksfetch cluster of the Envoy bootstrap), rotation works without
+// anyone writing it. A configuration that says "refresh" (an object, or
+// false to turn it off) is returned as it is, and so is one that is not a
+// JSON object (the plugin refuses it with a better error).
+func EnableByDefault(config []byte) []byte {
+	trimmed := strings.TrimSpace(string(config))
+	if !strings.HasPrefix(trimmed, "{") || !gjson.Valid(trimmed) || gjson.Get(trimmed, paramRefresh).Exists() {
+		return config
+	}
+	member := `"` + paramRefresh + `":{"cluster":"` + Upstream + `"}`
+	rest := strings.TrimSpace(trimmed[1:])
+	if rest != "}" {
+		member += ","
+	}
+	return []byte("{" + member + rest)
+}
+
+const paramRefresh = "refresh"
 
 func escape(s string) string {
 	const hex = "0123456789ABCDEF"

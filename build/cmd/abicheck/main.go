@@ -29,12 +29,13 @@ var required = []string{"_initialize", "memory", "proxy_abi_version_0_2_1", "pro
 // Forbidden are exports no tokengate module may have: malloc (Envoy would
 // prefer it to proxy_on_memory_allocate), _start (a command, not a reactor),
 // and callbacks the plugin has no use for. Envoy calls every callback a
-// module exports, per request, body chunk or tick, and each call into a
-// stock-Go module costs microseconds (RATIONALE.md, "Why our own Proxy-Wasm
-// binding").
+// module exports, per request or body chunk, and each call into a stock-Go
+// module costs microseconds (RATIONALE.md, "Why our own Proxy-Wasm
+// binding"). proxy_on_tick is allowed: it runs once a second per VM, not per
+// request, and flushes the counters the plugin batches.
 var forbidden = []string{"malloc", "_start",
 	"proxy_on_request_body", "proxy_on_request_trailers", "proxy_on_response_headers", "proxy_on_response_body",
-	"proxy_on_response_trailers", "proxy_on_log", "proxy_on_done", "proxy_on_tick", "proxy_on_queue_ready"}
+	"proxy_on_response_trailers", "proxy_on_log", "proxy_on_done", "proxy_on_queue_ready"}
 
 func main() {
 	hostPath := flag.String("host", "", "one host's function list (module, name, params, results); default: every supported Envoy's, embedded from internal/envoyabi/host-imports*.tsv")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -228,5 +229,27 @@ func TestWriteMicro(t *testing.T) {
 	writeMicro(&b, "no benchmarks here")
 	if b.Len() != 0 {
 		t.Fatalf("wrote %q for output without benchmarks", b.String())
+	}
+}
+
+func TestFloorRatio(t *testing.T) {
+	sum := func(v string, cpu time.Duration) summary { return summary{Variant: v, Scenario: warm, CPU: cpu} }
+	tests := []struct {
+		name string
+		sums []summary
+		want float64
+		ok   bool
+	}{
+		{"extra CPU over no-auth, tokengate's over the floor's", []summary{sum(noAuth, 70*time.Microsecond), sum(floor, 76*time.Microsecond), sum(tokengate, 79*time.Microsecond)}, 1.5, true},
+		{"no floor measured", []summary{sum(noAuth, 70*time.Microsecond), sum(tokengate, 79*time.Microsecond)}, 0, false},
+		{"a floor no dearer than no-auth gives no ratio", []summary{sum(noAuth, 70*time.Microsecond), sum(floor, 70*time.Microsecond), sum(tokengate, 79*time.Microsecond)}, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := floorRatio(tt.sums, warm)
+			if ok != tt.ok || math.Abs(got-tt.want) > 1e-9 {
+				t.Fatalf("floorRatio = %v, %v; want %v, %v", got, ok, tt.want, tt.ok)
+			}
+		})
 	}
 }

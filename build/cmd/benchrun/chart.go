@@ -21,6 +21,7 @@ var (
 	variantColors = map[string]color.RGBA{
 		noAuth:         {150, 150, 150, 255},
 		jwtAuthn:       {66, 133, 244, 255},
+		floor:          {110, 200, 210, 255},
 		goNoop:         {240, 200, 60, 255},
 		goHostWork:     {200, 150, 40, 255},
 		tokengate:      {234, 120, 40, 255},

@@ -4,7 +4,9 @@
 //
 // It starts a Go upstream on loopback, one Envoy per configuration (the same
 // listener and route; build/envoy renders the three bootstraps) and, unless
-// -short, Envoys with a Go filter that decides nothing (testdata/noop: only
+// -short, Envoys with the floor module (build/internal/floorwasm: tokengate's
+// exports and host calls for an accepted request, hand-written, no Go) and
+// with a Go filter that decides nothing (testdata/noop: only
 // reading the headers, the floor of any Go Proxy-Wasm filter; and also doing
 // the header, clock and metric host calls tokengate makes for an accepted
 // request) and tokengate-proxy in front of the same upstream. Then it runs warm
@@ -40,6 +42,7 @@ import (
 	"time"
 
 	"github.com/tokengate/tokengate/build/envoy"
+	"github.com/tokengate/tokengate/build/internal/floorwasm"
 	"github.com/tokengate/tokengate/build/internal/load"
 	"github.com/tokengate/tokengate/internal/issuer"
 )
@@ -60,6 +63,7 @@ type options struct {
 	concurrency, rounds, pool, workers       int
 	cacheSize                                int
 	short, writeBaseline, goHost, noop       bool
+	floor                                    bool
 }
 
 func main() {
@@ -78,11 +82,12 @@ func main() {
 	flag.IntVar(&o.cacheSize, "cache", 100, "verified-token cache entries of jwt_authn and tokengate")
 	flag.BoolVar(&o.goHost, "go-host", true, "also measure tokengate-proxy and the upstream directly")
 	flag.BoolVar(&o.noop, "noop", true, "also measure a Go filter that decides nothing (testdata/noop), alone and with tokengate's host calls")
+	flag.BoolVar(&o.floor, "floor", true, "also measure the floor module (build/internal/floorwasm: tokengate's exports and host calls, no Go)")
 	flag.BoolVar(&o.short, "short", false, "CI mode: 2 rounds of 3 s, Envoy only, and fail below the baseline")
 	flag.BoolVar(&o.writeBaseline, "write-baseline", false, "record the measured Envoy ratios in -baseline")
 	flag.Parse()
 	if o.short {
-		o.duration, o.warmup, o.rounds, o.goHost, o.noop = 3*time.Second, 500*time.Millisecond, 2, false, false
+		o.duration, o.warmup, o.rounds, o.goHost, o.noop, o.floor = 3*time.Second, 500*time.Millisecond, 2, false, false, false
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -382,6 +387,14 @@ func startEnvoys(o options, work string, upPort int, wasm, pluginConfig string, 
 		}
 		variants = append(variants, goNoop, goHostWork)
 	}
+	floorWasm := ""
+	if o.floor {
+		floorWasm = filepath.Join(work, "floor.wasm")
+		if err := os.WriteFile(floorWasm, floorwasm.Module(), 0o600); err != nil {
+			return nil, err
+		}
+		variants = append(variants, floor)
+	}
 	for _, v := range variants {
 		admin, err1 := freePort()
 		listen, err2 := freePort()
@@ -400,6 +413,9 @@ func startEnvoys(o options, work string, upPort int, wasm, pluginConfig string, 
 		case tokengate:
 			yaml, err = envoy.Render(envoy.Bootstrap{AdminPort: admin, ListenPort: listen, UpstreamPort: upPort,
 				WasmPath: wasm, PluginConfig: pluginConfig, FailurePolicy: "FAIL_CLOSED"})
+		case floor:
+			yaml, err = envoy.Render(envoy.Bootstrap{AdminPort: admin, ListenPort: listen, UpstreamPort: upPort,
+				WasmPath: floorWasm, PluginConfig: "{}", FailurePolicy: "FAIL_CLOSED"})
 		case goNoop, goHostWork:
 			mode := "read"
 			if v == goHostWork {

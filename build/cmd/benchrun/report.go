@@ -14,12 +14,13 @@ const (
 	jwtAuthn       = "jwt_authn"
 	goNoop         = "go-noop"
 	goHostWork     = "go-noop+host-work"
+	floor          = "wasm-floor" // build/internal/floorwasm: tokengate's calls, no Go
 	tokengate      = "tokengate"
 	direct         = "direct"
 	tokengateProxy = "tokengate-proxy"
 )
 
-var variantOrder = []string{noAuth, jwtAuthn, goNoop, goHostWork, tokengate, direct, tokengateProxy}
+var variantOrder = []string{noAuth, jwtAuthn, floor, goNoop, goHostWork, tokengate, direct, tokengateProxy}
 
 // Scenarios: the same token on every request, or a fresh one each time.
 const (
@@ -202,7 +203,7 @@ func cpuRatios(sums []summary) string {
 			continue
 		}
 		for _, s := range sums {
-			if s.Scenario == sc && (s.Variant == jwtAuthn || s.Variant == goNoop || s.Variant == goHostWork || s.Variant == tokengate) && s.CPU > 0 {
+			if s.Scenario == sc && (s.Variant == jwtAuthn || s.Variant == floor || s.Variant == goNoop || s.Variant == goHostWork || s.Variant == tokengate) && s.CPU > 0 {
 				parts = append(parts, fmt.Sprintf("%s %s %+.1f µs", sc, s.Variant, us(s.CPU-base)))
 			}
 		}
@@ -210,7 +211,28 @@ func cpuRatios(sums []summary) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "Envoy CPU per request over no-auth: " + strings.Join(parts, "; ") + "."
+	line := "Envoy CPU per request over no-auth: " + strings.Join(parts, "; ") + "."
+	if r, ok := floorRatio(sums, warm); ok {
+		line += fmt.Sprintf(" tokengate's extra CPU per warm request is %.2f× the floor's (target ≤ 1.3×).", r)
+	}
+	return line
+}
+
+// floorRatio is tokengate's extra Envoy CPU per request over no-auth divided
+// by the floor module's (the same exports and host calls, no Go): how far
+// tokengate is from what its call pattern costs in Envoy by itself.
+func floorRatio(sums []summary, scenario string) (float64, bool) {
+	cpu := map[string]time.Duration{}
+	for _, s := range sums {
+		if s.Scenario == scenario {
+			cpu[s.Variant] = s.CPU
+		}
+	}
+	base, f, tg := cpu[noAuth], cpu[floor], cpu[tokengate]
+	if base == 0 || f <= base || tg == 0 {
+		return 0, false
+	}
+	return float64(tg-base) / float64(f-base), true
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

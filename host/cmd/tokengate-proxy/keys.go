@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/tokengate/tokengate/internal/refreshapi"
 	"github.com/tokengate/tokengate/jwksfetch"
 )
 
@@ -18,8 +19,11 @@ import (
 // rotation never restarts anything and no request waits for it.
 //
 // The plugin reaches the fetcher's refresh endpoint through the upstream
-// named "jwksfetch" (plugin configuration "refresh": {"cluster": "jwksfetch"}),
-// which this process serves in memory.
+// named "jwksfetch", which this process serves in memory. So a configuration
+// with fetched providers needs no "refresh" setting: apply adds
+// "refresh": {"cluster": "jwksfetch"} when it has none, and a token signed
+// with a key the fetcher has not seen yet waits for the fetcher's answer
+// instead of being refused ("refresh": false turns it off).
 type keySource struct {
 	px  *proxy
 	log *slog.Logger
@@ -49,6 +53,14 @@ func (k *keySource) apply(ctx context.Context, cfg []byte, opts ...jwksfetch.Opt
 	f, err := jwksfetch.New(cfg, opts...)
 	if err != nil {
 		return err
+	}
+	if len(f.Status()) > 0 {
+		if withRefresh := refreshapi.EnableByDefault(cfg); len(withRefresh) != len(cfg) {
+			cfg = withRefresh
+			if f, err = jwksfetch.New(cfg, opts...); err != nil {
+				return err
+			}
+		}
 	}
 	k.mu.Lock()
 	err = k.px.Configure(ctx, cfg)

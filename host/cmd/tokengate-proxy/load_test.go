@@ -107,6 +107,7 @@ func TestSettingsFileAndFlags(t *testing.T) {
 		admin   string
 		trusted []string
 		timeout time.Duration
+		pprof   bool
 		wantErr bool
 	}{
 		{name: "the settings file supplies every option", args: []string{"--settings", file}, listen: "127.0.0.1:1", admin: "127.0.0.1:7",
@@ -123,6 +124,9 @@ func TestSettingsFileAndFlags(t *testing.T) {
 		{name: "a bad CIDR in the file is an error", args: []string{"--settings", badCIDR}, wantErr: true},
 		{name: "an unknown key in the file is an error", args: []string{"--settings", bad}, wantErr: true},
 		{name: "missing required options are an error", args: []string{"--plugin", "p"}, wantErr: true},
+		{name: "--pprof with the admin listener off is an error", args: append([]string{"--pprof", "--admin-listen", "off"}, required...), wantErr: true},
+		{name: "--pprof serves the profiler on the admin listener", args: append([]string{"--pprof"}, required...),
+			listen: "127.0.0.1:8080", admin: defaultAdminListen, timeout: time.Minute, pprof: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,6 +140,9 @@ func TestSettingsFileAndFlags(t *testing.T) {
 			if st.Listen != tc.listen || st.UpstreamTimeout != tc.timeout || st.AdminListen != tc.admin || !slices.Equal(st.TrustedProxies, tc.trusted) {
 				t.Errorf("listen %q timeout %v admin %q trusted %q, want %q %v %q %q",
 					st.Listen, st.UpstreamTimeout, st.AdminListen, st.TrustedProxies, tc.listen, tc.timeout, tc.admin, tc.trusted)
+			}
+			if st.Pprof != tc.pprof {
+				t.Errorf("pprof %v, want %v (off unless --pprof)", st.Pprof, tc.pprof)
 			}
 			if len(st.fwd.trusted) != len(tc.trusted) {
 				t.Errorf("%d trusted prefixes parsed, want %d", len(st.fwd.trusted), len(tc.trusted))

@@ -9,7 +9,8 @@
 // whatever its path, goes through the plugin to the upstream. /healthz,
 // /readyz and /metrics (Prometheus text: the plugin's metrics plus request
 // counts and a latency histogram) are served on a separate admin listener
-// (--admin-listen, default 127.0.0.1:9903; "off" disables it). The proxy
+// (--admin-listen, default 127.0.0.1:9903; "off" disables it), with Go's
+// profiler under /debug/pprof/ only if --pprof is given. The proxy
 // sets X-Forwarded-For, -Host and -Proto itself and drops those a client
 // sent, unless the client is a proxy listed in --trusted-proxies. It streams
 // bodies, bounds the wait for upstream response headers
@@ -38,6 +39,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -73,6 +75,7 @@ type settings struct {
 	AdminListen     string        `json:"-"`
 	Admin           *string       `json:"admin_listen"` // in the file: nil when absent, so that "" can disable
 	TrustedProxies  []string      `json:"trusted_proxies"`
+	Pprof           bool          `json:"pprof"`
 	fwd             forwarding
 }
 
@@ -102,6 +105,7 @@ func parseSettings(args []string) (settings, error) {
 	fs.BoolVar(&st.FailOpen, "fail-open", false, "forward requests when the plugin crashes instead of answering 500 (insecure)")
 	fs.StringVar(&st.CacheDir, "cache-dir", "", "`directory` for compiled plugin code between runs")
 	fs.StringVar(&st.AdminListen, "admin-listen", st.AdminListen, "`address` for /healthz, /readyz and /metrics; keep it on loopback or a private network; \"off\" or \"\" disables it")
+	fs.BoolVar(&st.Pprof, "pprof", false, "also serve Go's profiler (net/http/pprof, /debug/pprof/) on --admin-listen; for profiling, never on a reachable address")
 	trusted := fs.String("trusted-proxies", "", "comma-separated `CIDRs` of proxies in front of this one whose X-Forwarded-* headers are believed (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return st, err
@@ -137,6 +141,7 @@ func parseSettings(args []string) (settings, error) {
 			}
 		})
 		apply("trusted-proxies", func() { st.TrustedProxies = file.TrustedProxies })
+		apply("pprof", func() { st.Pprof = file.Pprof || st.Pprof })
 		if file.Timeout != "" && !set["upstream-timeout"] {
 			d, err := time.ParseDuration(file.Timeout)
 			if err != nil {
@@ -150,6 +155,9 @@ func parseSettings(args []string) (settings, error) {
 	}
 	if st.AdminListen == "off" {
 		st.AdminListen = ""
+	}
+	if st.Pprof && st.AdminListen == "" {
+		return st, errors.New("--pprof serves the profiler on the admin listener, which is off; give --admin-listen an address (loopback)")
 	}
 	fwd, err := parseTrustedProxies(st.TrustedProxies)
 	if err != nil {
@@ -211,7 +219,11 @@ func run(args []string) error {
 		if err != nil {
 			return fmt.Errorf("--admin-listen: %w (choose a free address, or pass --admin-listen off)", err)
 		}
-		admin = &http.Server{Handler: px.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		h := px.adminHandler()
+		if st.Pprof {
+			h = withProfiler(h)
+		}
+		admin = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := admin.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
 				errc <- fmt.Errorf("admin listener: %w", err)
@@ -276,6 +288,9 @@ func reverseProxy(up *url.URL, timeout time.Duration, logger *slog.Logger) *http
 			}
 		}
 	}}
+	// Without a pool, every response copy allocates (and zeroes) a 32 KiB
+	// buffer: over half of the proxy's allocated bytes per request.
+	rp.BufferPool = &bufferPool{}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.ResponseHeaderTimeout = timeout
 	tr.MaxIdleConnsPerHost = 256
@@ -286,6 +301,18 @@ func reverseProxy(up *url.URL, timeout time.Duration, logger *slog.Logger) *http
 	}
 	return rp
 }
+
+// bufferPool recycles the buffers httputil.ReverseProxy copies bodies with.
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte {
+	if buf, ok := b.p.Get().(*[]byte); ok {
+		return *buf
+	}
+	return make([]byte, 32<<10)
+}
+
+func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
 
 // joinQuery joins the upstream URL's query and the request's, unchanged, so
 // that the upstream sees the parameters the plugin judged.

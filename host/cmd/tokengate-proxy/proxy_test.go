@@ -57,6 +57,8 @@ func TestProxyForwardsEveryPathAndServesAdminSeparately(t *testing.T) {
 		{"the admin handler answers health without the plugin", admin, "/healthz", 200, "ok\n"},
 		{"the admin handler is ready after a configuration", admin, "/readyz", 200, "ready\n"},
 		{"the admin handler serves nothing but its endpoints", admin, "/x", 404, "404 page not found\n"},
+		{"the admin handler has no profiler without --pprof", admin, "/debug/pprof/cmdline", 404, "404 page not found\n"},
+		{"with --pprof the admin handler still answers health", withProfiler(admin), "/healthz", 200, "ok\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,6 +66,9 @@ func TestProxyForwardsEveryPathAndServesAdminSeparately(t *testing.T) {
 				t.Errorf("GET %s = %d %q, want %d %q", tc.path, c, b, tc.code, tc.body)
 			}
 		})
+	}
+	if c, b := get(withProfiler(admin), "/debug/pprof/cmdline"); c != 200 || !strings.Contains(b, "tokengate-proxy") {
+		t.Errorf("with --pprof, GET /debug/pprof/cmdline = %d %q, want 200 and the command line", c, b)
 	}
 	_, m := get(admin, "/metrics")
 	for _, want := range []string{"requests 5\n", `tokengate_proxy_requests_total{code="403"} 1`, `tokengate_proxy_requests_total{code="200"} 4`, "tokengate_proxy_request_duration_seconds_count 5"} {

@@ -178,10 +178,10 @@ func TestRunServesSinksAndAdmin(t *testing.T) {
 		{name: "healthz answers ok", method: "GET", path: "/healthz", status: 200, body: "ok"},
 		{name: "readyz answers ready once keys are in", method: "GET", path: "/readyz", status: 200, body: "ready"},
 		{name: "metrics show the key count", method: "GET", path: "/metrics", status: 200, body: `jwksfetch_keys{provider="corp"} 1`},
-		{name: "a refresh for an unknown kid is scheduled", method: "POST", path: "/refresh?provider=corp&kid=new", status: 202, body: "scheduled"},
-		{name: "a second refresh right after is rate limited", method: "POST", path: "/refresh?provider=corp&kid=other", status: 429, body: "rate_limited"},
-		{name: "a refresh for a known kid does nothing", method: "POST", path: "/refresh?provider=corp&kid=k1", status: 200, body: "known_kid"},
-		{name: "a refresh for an unknown provider is not found", method: "POST", path: "/refresh?provider=nope", status: 404, body: "unknown_provider"},
+		{name: "a refresh for an unknown kid answers with the key set after its fetch", method: "POST", path: "/refresh?provider=corp&kid=new", status: 200, body: `"kid":"k1"`},
+		{name: "a second refresh right after is rate limited and answers with the set in force", method: "POST", path: "/refresh?provider=corp&kid=other", status: 200, body: `"kid":"k1"`},
+		{name: "a refresh for a known kid answers at once", method: "POST", path: "/refresh?provider=corp&kid=k1", status: 200, body: `"keys"`},
+		{name: "a refresh for an unknown provider is not found", method: "POST", path: "/refresh?provider=nope", status: 404, body: `"nope"`},
 		{name: "refresh requires POST", method: "GET", path: "/refresh?provider=corp", status: 405},
 	}
 	for _, c := range checks {

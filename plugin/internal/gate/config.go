@@ -15,7 +15,9 @@ import (
 )
 
 // Gate is a compiled configuration. It is immutable after Compile except for
-// its token cache, and is used by one request at a time per VM.
+// per-VM state: its token cache, the providers' key sets (which ReplaceKeys
+// changes when a key refresh brings a new set) and the refresh bookkeeping.
+// It is used by one request or callback at a time per VM.
 type Gate struct {
 	realm      string
 	retryAfter string

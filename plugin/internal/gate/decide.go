@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +44,23 @@ type Decision struct {
 	// DryRun marks a request that a dry_run rule would have refused (Status,
 	// Reason and Code say how) but lets through.
 	DryRun bool
+}
+
+// The slices of a Decision (Headers, RemoveHeaders, SetHeaders) may be shared
+// with the Gate and with other Decisions, which is what lets a cached token be
+// decided without allocating: read them, never write to their elements.
+// Appending is safe (they are capped, so an append copies).
+
+// Replaces reports whether the decision sets the header name (SetHeaders),
+// which replaces every value it had: removing it first, as RemoveHeaders
+// also asks, is a host call that changes nothing.
+func (d *Decision) Replaces(name string) bool {
+	for _, h := range d.SetHeaders {
+		if h[0] == name {
+			return true
+		}
+	}
+	return false
 }
 
 // request is a Request with its routing fields pulled out.
@@ -137,7 +155,9 @@ func (g *Gate) decide(in *Request, now time.Time, tr *Trace) Decision {
 // read as one ("X_User" is HTTP_X_USER, like "x-user"), so that only the
 // values the gate sets arrive.
 func (g *Gate) removals(req *request) []string {
-	out := append([]string(nil), g.outputs...)
+	// g.outputs itself, capped so that an append copies: a request with no
+	// forged header (the usual one) allocates nothing here.
+	out := slices.Clip(g.outputs)
 	for _, h := range req.headers {
 		for _, o := range g.outputs {
 			if h[0] != o && sameHeaderName(h[0], o) && !slices.Contains(out, h[0]) {
@@ -146,6 +166,38 @@ func (g *Gate) removals(req *request) []string {
 		}
 	}
 	return out
+}
+
+// headerRemovals returns the removals of an accepted request whose
+// credential came from one header source, under the source's own name, when
+// no forged output header came with it (removals gave g.outputs): the
+// outputs and that header. That is the usual request, so the list is made
+// once per rule and source and then shared, read-only, by every Decision.
+func (r *rule) headerRemovals(g *Gate, req *request, held uint64, removals []string) ([]string, bool) {
+	if held == 0 || held&(held-1) != 0 || len(removals) != len(g.outputs) {
+		return nil, false
+	}
+	i := bits.TrailingZeros64(held)
+	s := r.sources[i]
+	if s.kind != fromHeader {
+		return nil, false
+	}
+	for _, h := range req.headers {
+		if h[0] != s.name && sameHeaderName(h[0], s.name) {
+			return nil, false // strip removes it under the name it came with
+		}
+	}
+	if r.removals == nil {
+		r.removals = make([][]string, len(r.sources))
+	}
+	if r.removals[i] == nil {
+		out := slices.Clone(g.outputs)
+		if !slices.Contains(out, s.name) {
+			out = append(out, s.name)
+		}
+		r.removals[i] = slices.Clip(out)
+	}
+	return r.removals[i], true
 }
 
 // check applies rule r to a request.
@@ -199,13 +251,21 @@ func (g *Gate) check(r *rule, req *request, now time.Time, tr *Trace) Decision {
 	allow.Provider = p.name
 	allow.Cached = v.cached
 	if !p.forward {
-		for i, s := range r.sources {
-			if held&(1<<i) != 0 {
-				strip(&allow, req, s)
+		if rm, ok := r.headerRemovals(g, req, held, allow.RemoveHeaders); ok {
+			allow.RemoveHeaders = rm
+		} else {
+			for i, s := range r.sources {
+				if held&(1<<i) != 0 {
+					strip(&allow, req, s)
+				}
 			}
 		}
 	}
-	allow.SetHeaders = append(allow.SetHeaders, v.headers...)
+	if allow.SetHeaders == nil {
+		allow.SetHeaders = slices.Clip(v.headers) // the cache entry's, shared read-only
+	} else {
+		allow.SetHeaders = append(allow.SetHeaders, v.headers...)
+	}
 	return allow
 }
 
@@ -255,7 +315,8 @@ type verified struct {
 // verify checks a credential found at src against the providers that read
 // src. now is in seconds.
 func (g *Gate) verify(token string, src source, provs []*provider, now float64) verified {
-	var jwts, passphrases []*provider
+	var jbuf, pbuf [4]*provider // on the stack for up to four providers a rule names
+	jwts, passphrases := jbuf[:0], pbuf[:0]
 	for _, p := range provs {
 		switch {
 		case !p.reads(src):
@@ -292,6 +353,11 @@ func (g *Gate) verify(token string, src source, provs []*provider, now float64) 
 		}
 		return verified{provider: e.provider, claims: e.claims, headers: e.headers, values: e.values, cached: true}
 	}
+	// The request's strings may live only as long as the request (the
+	// plugin's binding hands them over without copying them out of the
+	// host's buffer), and what follows keeps the token: in the cache, and in
+	// the headers it renders (payload_header is a slice of it).
+	token = strings.Clone(token)
 	t, err := parseJWS(token)
 	if err != nil {
 		return verified{err: err}

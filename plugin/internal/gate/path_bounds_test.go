@@ -28,6 +28,13 @@ func TestCanonicalPathDrawsEachLineAtTheRightByte(t *testing.T) {
 		{"an encoded percent sign is refused", "/a%25", refused, refused},
 		{"an escape that ends the path is read", "/a%3F", "/a%3F", "/a%3F"},
 		{"an escape of an unreserved byte at the end is decoded", "/a%41", refused, "/aA"},
+		{"escapes of the ends of a-z are decoded", "/%61%7A", refused, "/az"},
+		{"escapes of the ends of A-Z are decoded", "/%41%5A", refused, "/AZ"},
+		{"escapes of the ends of 0-9 are decoded", "/%30%39", refused, "/09"},
+		{"escapes of - . _ ~ are decoded", "/%2D%2E%5F%7E", refused, "/-._~"},
+		{"escapes of the neighbours of a-z stay", "/%60%7B", "/%60%7B", "/%60%7B"},
+		{"escapes of the neighbours of A-Z stay", "/%40%5B", "/%40%5B", "/%40%5B"},
+		{"escapes of the neighbours of 0-9 stay", "/%3A", "/%3A", "/%3A"},
 		{"an escape with one hex digit at the end is refused", "/a%3", refused, refused},
 		{"a lone % at the end is refused", "/a%", refused, refused},
 		{"a lower-case escape of a reserved byte is upper-cased", "/a%3f", "/a%3F", "/a%3F"},
@@ -95,6 +102,30 @@ func TestUpperASCIIChangesOnlyLowerCaseLetters(t *testing.T) {
 	} {
 		if got := upperASCII(in); got != want {
 			t.Errorf("upperASCII(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestSamePathIgnoresOneTrailingSlashOnly: an exact-path rule covers its
+// path with or without one trailing slash; the root is not the empty path
+// (a CONNECT request has none) and two slashes are not one.
+func TestSamePathIgnoresOneTrailingSlashOnly(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		rule, path string
+		same       bool
+	}{
+		{"/a", "/a/", true},
+		{"/a/", "/a", true},
+		{"/a", "/a", true},
+		{"/", "/", true},
+		{"/", "", false},
+		{"", "/", false},
+		{"/a", "/a//", false},
+		{"/a", "/ab", false},
+	} {
+		if got := samePath(tc.rule, tc.path); got != tc.same {
+			t.Errorf("samePath(%q, %q) = %v, want %v", tc.rule, tc.path, got, tc.same)
 		}
 	}
 }

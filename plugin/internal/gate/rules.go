@@ -27,6 +27,8 @@ type rule struct {
 	allowMissing bool         // no token: pass unauthenticated; a bad token is still refused
 	preflight    bool         // CORS preflight requests pass unauthenticated
 	dryRun       bool         // report refusals, let the requests through
+
+	removals [][]string // by source: the usual RemoveHeaders of a credential from it (headerRemovals)
 }
 
 type headerMatch struct {

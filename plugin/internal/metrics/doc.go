@@ -6,12 +6,16 @@
 // It makes its host calls through Host (define, increment and record a
 // metric, read the clock), which the Proxy-Wasm binding satisfies, so that it
 // is tested natively with a fake host. Metrics are defined once per
-// configuration, and counting a decision allocates nothing and makes no host
-// call beyond the increments (and, for an uncached check, one clock read and
-// one histogram sample):
+// configuration. Counting a decision allocates nothing and makes no host call
+// (an uncached check adds one clock read and one histogram sample): counters
+// are held in the module and added to the host's by Flush, which the plugin
+// calls on every tick (TickMillis) and Count itself every FlushEvery
+// decisions, one increment per counter that moved:
 //
 //	m := metrics.Define(proxywasm.Host{}, g.Providers(), gate.Codes())
 //	start := host.Now()
 //	d := g.Decide(req, start)
 //	m.Count(&d, start)
+//	...
+//	m.Flush() // from OnTick
 package metrics

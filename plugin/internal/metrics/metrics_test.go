@@ -13,14 +13,15 @@ import (
 // definition it refuses gets no id. It allocates nothing after Define, so
 // that allocation counts measure Count alone.
 type fakeHost struct {
-	refuse  map[string]bool
-	names   []string
-	types   []abi.MetricType
-	values  []int64  // counter totals; for a histogram, the number of samples
-	last    []uint64 // the last histogram sample
-	now     time.Time
-	clock   int // Now calls
-	records int // RecordMetric calls
+	refuse     map[string]bool
+	names      []string
+	types      []abi.MetricType
+	values     []int64  // counter totals; for a histogram, the number of samples
+	last       []uint64 // the last histogram sample
+	now        time.Time
+	clock      int // Now calls
+	records    int // RecordMetric calls
+	increments int // IncrementMetric calls
 }
 
 func (h *fakeHost) DefineMetric(typ abi.MetricType, name string) (uint32, error) {
@@ -39,6 +40,7 @@ func (h *fakeHost) IncrementMetric(id uint32, delta int64) error {
 		panic("IncrementMetric on " + h.names[id] + ", which is not a counter")
 	}
 	h.values[id] += delta
+	h.increments++
 	return nil
 }
 
@@ -117,6 +119,7 @@ func TestCount(t *testing.T) {
 			h := &fakeHost{now: time.Unix(1700000000, 0)}
 			m := Define(h, []string{"corp", "partner"}, gate.Codes())
 			m.Count(&tt.decision, h.now.Add(-took))
+			m.Flush()
 			got := h.nonZero()
 			if len(got) != len(tt.want) {
 				t.Errorf("metrics moved: %v, want %v", got, tt.want)
@@ -200,6 +203,7 @@ func TestDefine(t *testing.T) {
 			h := &fakeHost{refuse: map[string]bool{tt.refuse: true}}
 			m := Define(h, []string{"corp"}, gate.Codes())
 			m.Count(&tt.decision, h.now)
+			m.Flush()
 			got := h.nonZero()
 			if len(got) != len(tt.want) {
 				t.Errorf("metrics moved: %v, want %v", got, tt.want)
@@ -211,6 +215,54 @@ func TestDefine(t *testing.T) {
 			}
 			if h.clock != 0 || h.records != 0 {
 				t.Errorf("clock read %d times, %d samples recorded; want none", h.clock, h.records)
+			}
+		})
+	}
+}
+
+// TestFlush proves that counts are held in the module and reach the host in
+// one increment per counter that moved: on Flush (the plugin's tick), by
+// themselves every FlushEvery decisions, and at once after Close.
+func TestFlush(t *testing.T) {
+	cached := gate.Decision{Allow: true, Provider: "corp", Cached: true} // moves 3 counters
+	tests := []struct {
+		name           string
+		decisions      int
+		flush, close   bool
+		wantAllowed    int64
+		wantIncrements int
+	}{
+		{name: "counts wait for a flush", decisions: 5, wantAllowed: 0, wantIncrements: 0},
+		{name: "a flush adds them with one call per counter", decisions: 5, flush: true, wantAllowed: 5, wantIncrements: 3},
+		{name: "FlushEvery decisions flush by themselves", decisions: FlushEvery, wantAllowed: FlushEvery, wantIncrements: 3},
+		{name: "one fewer does not", decisions: FlushEvery - 1, wantAllowed: 0, wantIncrements: 0},
+		{name: "after Close every decision is flushed at once", decisions: 2, close: true, wantAllowed: 2, wantIncrements: 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &fakeHost{}
+			m := Define(h, []string{"corp"}, gate.Codes())
+			if tt.close {
+				m.Close()
+			}
+			for range tt.decisions {
+				m.Count(&cached, h.now)
+			}
+			if tt.flush {
+				m.Flush()
+			}
+			if got := h.values[index(t, h, "tokengate.requests.allowed")]; got != tt.wantAllowed {
+				t.Errorf("tokengate.requests.allowed = %d, want %d", got, tt.wantAllowed)
+			}
+			if h.increments != tt.wantIncrements {
+				t.Errorf("%d IncrementMetric calls, want %d", h.increments, tt.wantIncrements)
+			}
+			before := h.increments
+			m.Flush()
+			if tt.close || tt.flush || tt.decisions == FlushEvery {
+				if h.increments != before {
+					t.Errorf("a flush with nothing pending made %d host calls", h.increments-before)
+				}
 			}
 		})
 	}

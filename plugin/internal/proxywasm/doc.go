@@ -22,6 +22,14 @@
 //     becomes a fail-closed local 500 and an error log line, never a trap and
 //     never a pass.
 //
+// A fourth rule keeps a request free of allocations, which in a stock-Go
+// module cost far more than natively and leave garbage the GC collects
+// inside callbacks: memory the host asks for during a callback comes from an
+// arena reclaimed when the next one starts (memory.go), so what a host call
+// returns in it (the request headers, a foreign function's result) is valid
+// only until the callback returns. The request headers are strings that alias
+// it, in a slice reused by the next request: clone what is kept longer.
+//
 // A plugin registers its VM context from main's package init:
 //
 //	func init() { proxywasm.SetVMContext(&vm{}) }

@@ -11,9 +11,9 @@ import (
 // The callbacks this module exports. Envoy skips a callback a module does not
 // export, so the body, trailer, TCP and gRPC callbacks, which an
 // authentication filter has no use for, are left out: exporting them would
-// cost a guest call per body chunk for nothing. So are proxy_on_tick and
-// proxy_on_queue_ready: the plugin sets no tick period and registers no
-// queue, so the host would never call them.
+// cost a guest call per body chunk for nothing. So is proxy_on_queue_ready:
+// the plugin registers no queue. proxy_on_tick is exported for the one use
+// the plugin has for it, flushing the counters it batches (SetTickPeriod).
 
 //go:wasmexport proxy_abi_version_0_2_1
 func proxyABIVersion() {}
@@ -45,6 +45,15 @@ func proxyOnConfigure(rootID, size uint32) (ok bool) {
 	return p.OnPluginStart(int(size)) == types.OnPluginStartStatusOK
 }
 
+//go:wasmexport proxy_on_tick
+func proxyOnTick(rootID uint32) {
+	enter()
+	defer recoverRoot("proxy_on_tick")
+	if p, ok := vmState.plugins[rootID]; ok {
+		p.OnTick()
+	}
+}
+
 //go:wasmexport proxy_on_http_call_response
 func proxyOnHTTPCallResponse(rootID, callID, numHeaders, bodySize, numTrailers uint32) {
 	enter()
@@ -72,8 +81,9 @@ func proxyOnRequestHeaders(contextID, numHeaders uint32, endOfStream bool) (acti
 // not exported: the host skips callbacks a module does not export, and every
 // call into a stock-Go module costs microseconds of runtime entry. A stream's
 // OnHttpStreamDone runs from proxy_on_delete instead, and without
-// proxy_on_done a root context is done at once, which is what a plugin
-// without pending work answers anyway (OnPluginDone is not called).
+// proxy_on_done a root context is done at once; a plugin's OnPluginDone runs
+// from proxy_on_delete too (its answer is ignored: it cannot delay the
+// deletion), so that it can hand over what it still holds.
 
 //go:wasmexport proxy_on_delete
 func proxyOnDelete(contextID uint32) {
@@ -81,12 +91,18 @@ func proxyOnDelete(contextID uint32) {
 	defer recoverRoot("proxy_on_delete")
 	if hc, ok := vmState.streams[contextID]; ok {
 		hc.OnHttpStreamDone()
+	} else if p, ok := vmState.plugins[contextID]; ok {
+		p.OnPluginDone()
 	}
 	vmState.deleteContext(contextID)
 }
 
+// The recover functions below are deferred by every callback: each also
+// ends the callback for the memory arena (leave).
+
 // recoverRoot turns a panic in a non-stream callback into an error log line.
 func recoverRoot(where string) {
+	leave()
 	if r := recover(); r != nil {
 		logPanic(where, r)
 	}
@@ -95,6 +111,7 @@ func recoverRoot(where string) {
 // recoverBool turns a panic into an error log line and a false result, which
 // makes the host refuse the configuration instead of trapping.
 func recoverBool(where string, ok *bool) {
+	leave()
 	if r := recover(); r != nil {
 		logPanic(where, r)
 		*ok = false
@@ -104,6 +121,7 @@ func recoverBool(where string, ok *bool) {
 // recoverStream fails the stream closed: the client gets a 500, the request
 // never reaches the upstream, and the VM stays usable.
 func recoverStream(where string, action *uint32) {
+	leave()
 	r := recover()
 	if r == nil {
 		return

@@ -25,17 +25,19 @@ func (Host) CallForeignFunction(name string, args []byte) ([]byte, error) {
 // DefineMetric defines a counter, gauge or histogram (abi.MetricCounter …)
 // and returns its id.
 func (Host) DefineMetric(metricType uint32, name string) (uint32, error) {
-	var id uint32
-	err := statusError(hostDefineMetric(metricType, strPtr(name), uint32(len(name)), &id))
-	return id, err
+	counted()
+	err := statusError(hostDefineMetric(metricType, strPtr(name), uint32(len(name)), &outU32))
+	return outU32, err
 }
 
 // IncrementMetric adds delta to a counter or gauge.
 func (Host) IncrementMetric(id uint32, delta int64) error {
+	counted()
 	return statusError(hostIncrementMetric(id, delta))
 }
 
 // RecordMetric sets a gauge or records a histogram sample.
 func (Host) RecordMetric(id uint32, value uint64) error {
+	counted()
 	return statusError(hostRecordMetric(id, value))
 }

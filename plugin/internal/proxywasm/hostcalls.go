@@ -3,6 +3,7 @@
 package proxywasm
 
 import (
+	"bytes"
 	"time"
 	"unsafe"
 
@@ -43,8 +44,8 @@ func bytesPtr(b []byte) unsafe.Pointer {
 }
 
 // view returns the host-written region as a slice without copying. The
-// region was allocated by proxy_on_memory_allocate, so it is ordinary Go
-// memory the caller now owns.
+// region was allocated by proxy_on_memory_allocate, in the callback's arena
+// (memory.go): it is valid until the callback returns.
 func view(p *byte, size uint32) []byte {
 	if p == nil || size == 0 {
 		return nil
@@ -54,6 +55,7 @@ func view(p *byte, size uint32) []byte {
 
 // Log writes msg to the host log at level.
 func Log(level uint32, msg string) {
+	counted()
 	hostLog(level, strPtr(msg), uint32(len(msg)))
 }
 
@@ -69,44 +71,66 @@ func LogWarn(msg string) { Log(abi.LogWarn, msg) }
 // LogError logs at error level.
 func LogError(msg string) { Log(abi.LogError, msg) }
 
+// The out-parameters of host calls. A pointer passed to an imported function
+// escapes, so a local would be allocated on every call; a VM runs one
+// callback at a time, and each is read right after the call that wrote it.
+var (
+	outPtr   *byte
+	outSize  uint32
+	outU32   uint32
+	outNanos uint64
+)
+
 func getBuffer(buffer uint32, size int) ([]byte, error) {
 	if size <= 0 {
 		return nil, nil
 	}
-	var p *byte
-	var n uint32
-	if err := statusError(hostGetBufferBytes(buffer, 0, uint32(size), unsafe.Pointer(&p), &n)); err != nil {
+	counted()
+	if err := statusError(hostGetBufferBytes(buffer, 0, uint32(size), unsafe.Pointer(&outPtr), &outSize)); err != nil {
 		return nil, err
 	}
-	return view(p, n), nil
+	return view(outPtr, outSize), nil
 }
 
 // GetPluginConfiguration returns the plugin configuration (buffer type 7).
-// Call it from OnPluginStart with the size the host passed.
+// Call it from OnPluginStart with the size the host passed. The bytes are the
+// caller's to keep (a copy of what the host wrote to the callback's arena).
 func GetPluginConfiguration(size int) ([]byte, error) {
-	return getBuffer(abi.BufferPluginConfiguration, size)
+	b, err := getBuffer(abi.BufferPluginConfiguration, size)
+	return bytes.Clone(b), err
 }
 
-func getMap(mapType uint32) ([][2]string, error) {
-	var p *byte
-	var n uint32
-	if err := statusError(hostGetHeaderMapPairs(mapType, unsafe.Pointer(&p), &n)); err != nil {
-		return nil, err
-	}
-	return abi.DecodePairs(view(p, n))
-}
+// requestHeaders is reused by every GetHTTPRequestHeaders.
+var requestHeaders [][2]string
 
 // GetHTTPRequestHeaders returns every request header in order, pseudo-headers
 // (":path", ":method", ...) included. One host call, whatever the count.
-func GetHTTPRequestHeaders() ([][2]string, error) { return getMap(abi.MapHTTPRequestHeaders) }
+//
+// It allocates nothing once its slice has grown to the largest request seen:
+// the slice is reused by the next call, and every name and value aliases the
+// memory the host wrote them to, which is reused after the callback returns.
+// Both are valid only until the current callback returns; clone what is kept
+// longer (strings.Clone).
+func GetHTTPRequestHeaders() ([][2]string, error) {
+	counted()
+	if err := statusError(hostGetHeaderMapPairs(abi.MapHTTPRequestHeaders, unsafe.Pointer(&outPtr), &outSize)); err != nil {
+		return nil, err
+	}
+	clear(requestHeaders) // drop the previous request's strings
+	h, err := abi.AppendPairsView(requestHeaders[:0], view(outPtr, outSize))
+	requestHeaders = h
+	return h, err
+}
 
 // ReplaceHTTPRequestHeader sets a request header, replacing any values.
 func ReplaceHTTPRequestHeader(name, value string) error {
+	counted()
 	return statusError(hostReplaceHeaderMapValue(abi.MapHTTPRequestHeaders, strPtr(name), uint32(len(name)), strPtr(value), uint32(len(value))))
 }
 
 // RemoveHTTPRequestHeader removes every value of a request header.
 func RemoveHTTPRequestHeader(name string) error {
+	counted()
 	return statusError(hostRemoveHeaderMapValue(abi.MapHTTPRequestHeaders, strPtr(name), uint32(len(name))))
 }
 
@@ -114,18 +138,19 @@ func RemoveHTTPRequestHeader(name string) error {
 // upstream. The callback that calls it should return types.ActionPause.
 func SendHTTPResponse(status uint32, headers [][2]string, body []byte) error {
 	hs := abi.EncodePairs(headers)
+	counted()
 	return statusError(hostSendLocalResponse(status, nil, 0, bytesPtr(body), uint32(len(body)), bytesPtr(hs), uint32(len(hs)), abi.GRPCStatusNone))
 }
 
 // CallForeignFunction calls a function the host registered by name, such as
 // Envoy's "verify_signature". A missing function gives ErrorStatusNotFound.
+// The result is valid until the current callback returns.
 func CallForeignFunction(name string, args []byte) ([]byte, error) {
-	var p *byte
-	var n uint32
-	if err := statusError(hostCallForeignFunction(strPtr(name), uint32(len(name)), bytesPtr(args), uint32(len(args)), unsafe.Pointer(&p), &n)); err != nil {
+	counted()
+	if err := statusError(hostCallForeignFunction(strPtr(name), uint32(len(name)), bytesPtr(args), uint32(len(args)), unsafe.Pointer(&outPtr), &outSize)); err != nil {
 		return nil, err
 	}
-	return view(p, n), nil
+	return view(outPtr, outSize), nil
 }
 
 // DispatchHTTPCall sends an HTTP request to a named upstream (an Envoy
@@ -133,11 +158,12 @@ func CallForeignFunction(name string, args []byte) ([]byte, error) {
 // context that is active now.
 func DispatchHTTPCall(upstream string, headers [][2]string, body []byte, timeoutMillis uint32, cb HTTPCallback) (uint32, error) {
 	hs := abi.EncodePairs(headers)
-	var id uint32
-	err := statusError(hostHTTPCall(strPtr(upstream), uint32(len(upstream)), bytesPtr(hs), uint32(len(hs)), bytesPtr(body), uint32(len(body)), nil, 0, timeoutMillis, &id))
+	counted()
+	err := statusError(hostHTTPCall(strPtr(upstream), uint32(len(upstream)), bytesPtr(hs), uint32(len(hs)), bytesPtr(body), uint32(len(body)), nil, 0, timeoutMillis, &outU32))
 	if err != nil {
 		return 0, err
 	}
+	id := outU32
 	vmState.calls[id] = cb
 	return id, nil
 }
@@ -146,9 +172,16 @@ func DispatchHTTPCall(upstream string, headers [][2]string, body []byte, timeout
 // time.Now costs two WASI calls, the wall and the monotonic clock). It falls
 // back to time.Now if the host does not answer.
 func GetCurrentTime() time.Time {
-	var nanos uint64
-	if hostGetCurrentTimeNanoseconds(&nanos) != uint32(abi.StatusOK) {
+	counted()
+	if hostGetCurrentTimeNanoseconds(&outNanos) != uint32(abi.StatusOK) {
 		return time.Now()
 	}
-	return time.Unix(0, int64(nanos))
+	return time.Unix(0, int64(outNanos))
+}
+
+// SetTickPeriod asks the host to call the current plugin context's OnTick
+// every millis milliseconds (0 stops the ticks). Call it from OnPluginStart.
+func SetTickPeriod(millis uint32) error {
+	counted()
+	return statusError(hostSetTickPeriodMilliseconds(millis))
 }

@@ -44,3 +44,6 @@ func hostHTTPCall(upstream unsafe.Pointer, upstreamSize uint32, headers unsafe.P
 
 //go:wasmimport env proxy_get_current_time_nanoseconds
 func hostGetCurrentTimeNanoseconds(nanos *uint64) uint32
+
+//go:wasmimport env proxy_set_tick_period_milliseconds
+func hostSetTickPeriodMilliseconds(millis uint32) uint32

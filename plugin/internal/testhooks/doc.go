@@ -16,6 +16,12 @@
 //	"trap_on_request": "/path"    abort the Go runtime (an unrecoverable
 //	                              fatal error, like running out of memory),
 //	                              which traps the VM
+//	"stats_path": "/path"         answer a request for /path with a log line
+//	                              of the module's allocations
+//	                              (runtime.MemStats.Mallocs) and host calls
+//	                              so far, and let it through undecided, so a
+//	                              test can hold the request path to none of
+//	                              the first and few of the second
 //
 // In the plugin:
 //

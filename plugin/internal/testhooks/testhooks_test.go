@@ -20,6 +20,8 @@ func TestUnwrap(t *testing.T) {
 		{name: "the configuration inside config is returned", config: `{"test_hooks": {}, "config": ` + inner + `}`, want: inner},
 		{name: "request hooks are read", config: `{"test_hooks": {"panic_on_request": "/panic", "trap_on_request": "/trap"}, "config": ` + inner + `}`,
 			want: inner, panicPath: "/panic", trapPath: "/trap", enabled: true},
+		{name: "the stats path alone enables the hooks", config: `{"test_hooks": {"stats_path": "/stats"}, "config": ` + inner + `}`,
+			want: inner, enabled: true},
 		{name: "panic_on_configure panics while configuring", config: `{"test_hooks": {"panic_on_configure": true}, "config": ` + inner + `}`,
 			panicsWith: "test hook: panic_on_configure"},
 	}
@@ -70,4 +72,34 @@ func TestOnRequestPanicsOnlyOnItsPath(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestStats(t *testing.T) {
+	h := Hooks{statsPath: "/stats"}
+	tests := []struct {
+		name    string
+		hooks   Hooks
+		headers [][2]string
+		want    bool
+	}{
+		{"the stats path asks for stats", h, [][2]string{{":method", "GET"}, {":path", "/stats"}}, true},
+		{"another path does not", h, [][2]string{{":path", "/stats/x"}}, false},
+		{"without a stats path nothing does", Hooks{}, [][2]string{{":path", ""}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.hooks.IsStats(tt.headers); got != tt.want {
+				t.Fatalf("IsStats = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	t.Run("the stats line reads back", func(t *testing.T) {
+		m, c, ok := ParseStats(string(AppendStats(nil, 12345, 67)))
+		if !ok || m != 12345 || c != 67 {
+			t.Fatalf("ParseStats = %d, %d, %v; want 12345, 67, true", m, c, ok)
+		}
+		if _, _, ok := ParseStats("test hook: stats mallocs=x host_calls=1"); ok {
+			t.Fatal("ParseStats accepted a malformed line")
+		}
+	})
 }
