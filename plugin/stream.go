@@ -84,6 +84,13 @@ func (s *stream) finish(d *gate.Decision, start time.Time) types.Action {
 	if d.Path != "" {
 		mustHeader(proxywasm.ReplaceHTTPRequestHeader(":path", d.Path))
 	}
+	for _, p := range d.FilterState {
+		if err := proxywasm.SetProperty(p[0], p[1]); err != nil {
+			// Fail closed: the filters after this one would judge the
+			// request without who is calling.
+			panic("setting the filter state " + p[0] + ": " + err.Error())
+		}
+	}
 	return types.ActionContinue
 }
 

@@ -61,6 +61,9 @@ type Response struct {
 	Body            []byte
 	// Logs are the lines the plugin logged while handling this request.
 	Logs []string
+	// FilterState holds the properties the plugin set on the request, by
+	// the name Envoy's filter state gives them ("wasm.tokengate.sub").
+	FilterState map[string]string
 }
 
 // Header returns the first value of name among the response headers.
@@ -153,6 +156,7 @@ func (h *Host) Do(t testing.TB, r Request) Response {
 			res.Local, res.Paused, res.Reset = body.Local, body.Paused, body.Reset
 		}
 	}
+	state := s.FilterState()
 	cerr := s.Close()
 	if err != nil {
 		t.Fatalf("testhost: plugin failed on the request: %v\nplugin log:\n%s", err, joinLines(h.log.take()))
@@ -160,7 +164,7 @@ func (h *Host) Do(t testing.TB, r Request) Response {
 	if cerr != nil {
 		t.Fatalf("testhost: plugin failed closing the stream: %v", cerr)
 	}
-	out := Response{Logs: h.log.take()}
+	out := Response{Logs: h.log.take(), FilterState: state}
 	switch {
 	case res.Local != nil:
 		out.Status, out.ResponseHeaders, out.Body = res.Local.Status, res.Local.Headers, res.Local.Body

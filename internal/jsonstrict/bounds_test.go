@@ -10,7 +10,9 @@ import (
 
 // TestCheckDrawsEachLineAtTheRightByte walks the edges of the grammar: the
 // surrogate ranges at their ends, literals and escapes that end the input,
-// the depth limit exactly, and Valid agreeing with Check.
+// the depth limit exactly, and Valid agreeing with Check. Each input is a
+// slice whose capacity is its length, so that a read past the end panics
+// instead of finding whatever follows in memory.
 func TestCheckDrawsEachLineAtTheRightByte(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -27,6 +29,10 @@ func TestCheckDrawsEachLineAtTheRightByte(t *testing.T) {
 		{"a high surrogate followed by another escape", `"\ud800\n"`, 0, jsonstrict.ErrEncoding},
 		{"a high surrogate at the end of the string", `"\ud800"`, 0, jsonstrict.ErrEncoding},
 		{"a high surrogate at the end of the input", `"\ud800`, 0, jsonstrict.ErrEncoding},
+		{"a high surrogate and a backslash at the end of the input", `"\ud800\`, 0, jsonstrict.ErrEncoding},
+		{"two low surrogates", `"\udc00\udc00"`, 0, jsonstrict.ErrEncoding},
+		{"a short escape at the end of the input", `"\u12`, 0, jsonstrict.ErrSyntax},
+		{"a short low surrogate at the end of the input", `"\ud800\udc`, 0, jsonstrict.ErrSyntax},
 		{"a low surrogate with a short escape", `"\ud800\udc0"`, 0, jsonstrict.ErrSyntax},
 		{"upper- and lower-case hex digits", `"\u00aF\u00Af"`, 0, nil},
 		{"a lone high surrogate in upper-case hex", `"\uD800"`, 0, jsonstrict.ErrEncoding},
@@ -46,6 +52,7 @@ func TestCheckDrawsEachLineAtTheRightByte(t *testing.T) {
 		{"false at the end of an array", `[false]`, 0, nil},
 		{"null at the end of the input", `null`, 0, nil},
 		{"a literal one byte short", `nul`, 0, jsonstrict.ErrSyntax},
+		{"a literal one byte short after a bracket", `[nul`, 0, jsonstrict.ErrSyntax},
 		{"zero", `0`, 0, nil},
 		{"a number that starts with 9", `[9]`, 0, nil},
 		{"a name escaped as a surrogate pair is the same name as its UTF-8", `{"\ud83d\ude00":1,"😀":2}`, 0, jsonstrict.ErrDuplicate},
@@ -77,11 +84,13 @@ func TestCheckDrawsEachLineAtTheRightByte(t *testing.T) {
 			if max == 0 {
 				max = jsonstrict.MaxDepth
 			}
-			err := jsonstrict.CheckDepth([]byte(tc.in), max)
+			in := []byte(tc.in)
+			in = in[:len(in):len(in)]
+			err := jsonstrict.CheckDepth(in, max)
 			if !errors.Is(err, tc.err) || (err == nil) != (tc.err == nil) {
 				t.Fatalf("CheckDepth(%q, %d) = %v, want %v", tc.in, max, err, tc.err)
 			}
-			if tc.max == 0 && jsonstrict.Valid([]byte(tc.in)) != (tc.err == nil) {
+			if tc.max == 0 && jsonstrict.Valid(in) != (tc.err == nil) {
 				t.Fatalf("Valid(%q) = %v, want %v", tc.in, !(tc.err == nil), tc.err == nil)
 			}
 		})
@@ -101,6 +110,8 @@ func TestErrorSaysWhereTheDocumentFailed(t *testing.T) {
 		{"[\"\xff\"]", "not valid UTF-8 at offset 2", 2},
 		{strings.Repeat("[", jsonstrict.MaxDepth+1), "JSON nests arrays and objects more than 32 levels deep (at offset 32)", 32},
 		{`{"a":1,"a":2}`, `member "a" appears twice; remove one of them`, 7}, // the second name's opening quote
+		{`"\u0041`, "not valid JSON at offset 7", 7},                         // a whole escape, then the end
+		{`"\ud83d\ude00`, "not valid JSON at offset 13", 13},                 // a whole pair, then the end
 	} {
 		err := jsonstrict.Check([]byte(tc.in))
 		if err == nil || err.Error() != tc.want {

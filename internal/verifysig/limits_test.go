@@ -69,3 +69,31 @@ func TestEncodeWritesLengthsAsProtobufVarints(t *testing.T) {
 		})
 	}
 }
+
+// TestEncodeArgumentsTakesAnyFieldLongerThanTheOthers: the size estimate of
+// the message never goes wrong whichever field is long (a negative estimate
+// would make the encoder panic), and the long field arrives whole.
+func TestEncodeArgumentsTakesAnyFieldLongerThanTheOthers(t *testing.T) {
+	t.Parallel()
+	long := make([]byte, 1000)
+	for i := range long {
+		long[i] = 'x'
+	}
+	for _, tc := range []struct {
+		name string
+		args Arguments
+	}{
+		{"a long hash function name", Arguments{HashFunction: string(long)}},
+		{"a long public key", Arguments{HashFunction: "sha256", PublicKey: long}},
+		{"a long signature", Arguments{HashFunction: "sha256", Signature: long}},
+		{"a long text", Arguments{HashFunction: "sha256", Text: long}},
+		{"a long PEM key", Arguments{HashFunction: "sha256", PublicKeyPEM: long}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := DecodeArguments(EncodeArguments(tc.args))
+			if err != nil || !equalArguments(got, tc.args) {
+				t.Fatalf("round trip = %+v, %v", got, err)
+			}
+		})
+	}
+}

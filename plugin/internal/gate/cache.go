@@ -1,60 +1,16 @@
 package gate
 
-import (
-	"unsafe"
-
-	"github.com/tidwall/gjson"
-)
+import "github.com/tidwall/gjson"
 
 // cache remembers tokens whose signature and static claims have been
 // verified, so that a client reusing its token (the common case) costs a map
-// lookup instead of a signature check. It is a bounded LRU of exact tokens;
-// time claims are re-checked on every hit and an entry never outlives its
-// token's exp.
-//
-// The map is keyed by the token's length and last 32 bytes (inside the
-// signature, so as good as random), not by the token: a 700-byte string key
-// is hashed and compared byte by byte in Wasm, 32 bytes are hashed in a few
-// words. A hit is then confirmed by comparing the whole token, 8 bytes at a
-// time. Two tokens with one key (a forged token ending like a cached one) do
-// not match; the newer replaces the older, which costs the older a signature
-// check, as any eviction does.
+// lookup instead of a signature check. It is a bounded LRU keyed by the exact
+// token; time claims are re-checked on every hit and an entry never outlives
+// its token's exp.
 type cache struct {
 	max     int
-	entries map[cacheKey]*entry
+	entries map[string]*entry
 	head    entry // sentinel of the recency list: head.next is the newest
-}
-
-type cacheKey struct {
-	n    int
-	tail [32]byte
-}
-
-func keyOf(token string) cacheKey {
-	k := cacheKey{n: len(token)}
-	copy(k.tail[:], token[max(0, len(token)-len(k.tail)):])
-	return k
-}
-
-// sameToken reports whether a and b are equal, comparing 8 bytes at a time
-// (the runtime's string comparison in Wasm compares one byte at a time).
-func sameToken(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	pa, pb := unsafe.Pointer(unsafe.StringData(a)), unsafe.Pointer(unsafe.StringData(b))
-	i := 0
-	for ; i+8 <= len(a); i += 8 {
-		if *(*uint64)(unsafe.Add(pa, i)) != *(*uint64)(unsafe.Add(pb, i)) {
-			return false
-		}
-	}
-	for ; i < len(a); i++ {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 type entry struct {
@@ -68,7 +24,7 @@ type entry struct {
 }
 
 func newCache(max int) *cache {
-	c := &cache{max: max, entries: make(map[cacheKey]*entry)}
+	c := &cache{max: max, entries: make(map[string]*entry)}
 	c.head.next, c.head.prev = &c.head, &c.head
 	return c
 }
@@ -77,8 +33,8 @@ func (c *cache) get(token string) *entry {
 	if c.max == 0 {
 		return nil
 	}
-	e := c.entries[keyOf(token)]
-	if e == nil || !sameToken(e.token, token) {
+	e := c.entries[token]
+	if e == nil {
 		return nil
 	}
 	c.unlink(e)
@@ -90,21 +46,20 @@ func (c *cache) put(token string, p *provider, claims gjson.Result, t times, hea
 	if c.max == 0 {
 		return
 	}
-	k := keyOf(token)
-	if e := c.entries[k]; e != nil {
+	if e := c.entries[token]; e != nil {
 		c.remove(e)
 	}
 	for len(c.entries) >= c.max {
 		c.remove(c.head.prev)
 	}
 	e := &entry{token: token, provider: p, claims: claims, times: t, headers: headers, values: values}
-	c.entries[k] = e
+	c.entries[token] = e
 	c.pushFront(e)
 }
 
 func (c *cache) remove(e *entry) {
 	c.unlink(e)
-	delete(c.entries, keyOf(e.token))
+	delete(c.entries, e.token)
 }
 
 func (c *cache) unlink(e *entry) {

@@ -32,6 +32,8 @@ type Gate struct {
 	verifier     Verifier // nil: in-module crypto only
 	refresh      *refresh // nil: no refresh requests
 	claimPaths   []string // the claim paths requirements read (compiler.pathID)
+
+	state *filterState // "envoy_filter_state" (filterstate.go); nil: none
 }
 
 // provider is one token issuer.
@@ -230,7 +232,7 @@ func (c *compiler) strings(path string, v gjson.Result) []string {
 }
 
 func (c *compiler) gate(root gjson.Result) *Gate {
-	if !c.fields("", root, "realm", "providers", "rules", "retry_after_seconds", "cache_size", "refresh", "ambiguous_paths") {
+	if !c.fields("", root, "realm", "providers", "rules", "retry_after_seconds", "cache_size", "refresh", "ambiguous_paths", "envoy_filter_state") {
 		if c.err.Error() == ": must be an object" {
 			c.err = errors.New("configuration must be a JSON object with \"providers\"")
 		}
@@ -299,6 +301,7 @@ func (c *compiler) gate(root gjson.Result) *Gate {
 			c.fail("providers", "the providers read tokens from more than "+strconv.Itoa(maxSources)+" places; use fewer from_* entries")
 		}
 	}
+	g.state = c.filterState("envoy_filter_state", root.Get("envoy_filter_state"))
 	if c.err != nil {
 		return nil
 	}

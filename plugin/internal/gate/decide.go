@@ -32,6 +32,10 @@ type Decision struct {
 	SetHeaders    [][2]string
 	Path          string // if not empty, the new ":path" (token removed from the query)
 
+	// When Allow with a verified credential and "envoy_filter_state" set: the
+	// properties to write for Envoy's filters, name and value (filterstate.go).
+	FilterState [][2]string
+
 	// For logs and metrics; never contains the token.
 	Provider   string // the provider that accepted the credential (for a scope or unknown-kid refusal: the one concerned), or ""
 	Reason     string // why the request was refused, "" when allowed
@@ -265,6 +269,9 @@ func (g *Gate) check(r *rule, req *request, now time.Time, tr *Trace) Decision {
 		allow.SetHeaders = slices.Clip(v.headers) // the cache entry's, shared read-only
 	} else {
 		allow.SetHeaders = append(allow.SetHeaders, v.headers...)
+	}
+	if g.state != nil {
+		allow.FilterState = g.state.render(p, v.values)
 	}
 	return allow
 }

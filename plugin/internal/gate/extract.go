@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -243,8 +244,27 @@ func (s source) credential(value string) (string, error) {
 	return cred, nil
 }
 
+// printable reports whether s is printable ASCII (0x20–0x7e). Every
+// request's token goes through it, so it checks 8 bytes at a time: in Wasm a
+// byte loop over a 700-byte token was the largest single cost of a cached
+// request (1.4 µs of 5 in wazero).
 func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
+	p := unsafe.Pointer(unsafe.StringData(s))
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := *(*uint64)(unsafe.Add(p, i))
+		// A byte < 0x20 (hasless) or > 0x7e (hasmore), exact for these
+		// bounds (Bit Twiddling Hacks, "Determine if a word has a byte less
+		// than n" and "greater than n").
+		if (w-ones*0x20)&^w&high != 0 || ((w+ones*(127-0x7e))|w)&high != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c > 0x7e {
 			return false
 		}
