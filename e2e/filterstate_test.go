@@ -104,6 +104,7 @@ func TestEnvoyRBACDecidesOnWhatTokengateVerified(t *testing.T) {
 				}
 			}
 			line := accessLogLine(t, accessLog, "GET "+path+" ")
+			t.Logf("access log: %s", line)
 			if !strings.HasSuffix(line, " "+tt.logged) {
 				t.Errorf("access log line\n %q\nwant it to end with\n %q", line, tt.logged)
 			}

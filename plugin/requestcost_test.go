@@ -74,6 +74,8 @@ func TestRequestPathCost(t *testing.T) {
 			testhost.Request{Method: "GET", Path: "/healthz"}, false, 3, 1},
 		{"a token checked from scratch adds the host's verify_signature, a clock read and the histogram", "0",
 			testhost.Request{Method: "GET", Path: "/v1/score", Headers: valid}, true, 7, 2},
+		{"envoy_filter_state adds one proxy_set_property per value (provider, sub, scope) and nothing else", `1024, "envoy_filter_state": {}`,
+			testhost.Request{Method: "GET", Path: "/v1/score", Headers: valid}, true, 4 + 3, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

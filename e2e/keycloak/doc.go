@@ -12,6 +12,8 @@
 // of higher priority) takes to reach each front and how many valid requests
 // it refuses; and that when Keycloak becomes unreachable the last good keys
 // keep working until max_stale, after which requests get 503.
+// TestGuideMLflowRolesWithKeycloak runs docs/guide-mlflow-roles.md as printed
+// (Envoy only) with the realm, client and roles its section 1 describes.
 //
 // One Keycloak serves the whole package (internal/keycloaktest). Run them
 // with

@@ -38,6 +38,10 @@ type ClientOptions struct {
 	// Audience adds an audience mapper, so that access tokens' aud
 	// contains the client's own id.
 	Audience bool
+	// Audiences are more values for the access tokens' aud, each added by
+	// an audience mapper (Keycloak's "Included Custom Audience"), as a
+	// client gets the audience of the API it calls.
+	Audiences []string
 	// DefaultScopes are names of client scopes (CreateClientScope) added to
 	// the client as default scopes: they are in every token's scope.
 	DefaultScopes []string
@@ -67,12 +71,24 @@ func (k *Keycloak) CreateClient(realm, clientID string, o ClientOptions) (Client
 		"serviceAccountsEnabled": true, "standardFlowEnabled": false,
 		"directAccessGrantsEnabled": o.DirectAccessGrants,
 	}
+	auds := o.Audiences
 	if o.Audience {
-		rep["protocolMappers"] = []any{map[string]any{
-			"name": "audience", "protocol": "openid-connect", "protocolMapper": "oidc-audience-mapper",
-			"config": map[string]string{"included.custom.audience": clientID,
+		auds = append([]string{clientID}, auds...)
+	}
+	var mappers []any
+	for i, aud := range auds {
+		name := "audience"
+		if i > 0 {
+			name += "-" + aud
+		}
+		mappers = append(mappers, map[string]any{
+			"name": name, "protocol": "openid-connect", "protocolMapper": "oidc-audience-mapper",
+			"config": map[string]string{"included.custom.audience": aud,
 				"access.token.claim": "true", "id.token.claim": "false", "introspection.token.claim": "true"},
-		}}
+		})
+	}
+	if mappers != nil {
+		rep["protocolMappers"] = mappers
 	}
 	loc, err := k.admin(http.MethodPost, "/admin/realms/"+url.PathEscape(realm)+"/clients", rep, nil)
 	if err != nil {

@@ -131,6 +131,8 @@ func TestNewConfigCompilesOneGatePerWorker(t *testing.T) {
 		{name: "no worker count still gives a gate", config: `{"providers": {"p": {"type": "passphrase", "passphrase": "correct horse battery staple"}}}`, workers: 0, gates: 1},
 		{name: "a bad configuration is refused with its JSON path", config: `{"providers": {"corp": {"issuer": 7}}}`, workers: 2, err: "providers.corp.issuer"},
 		{name: "an empty configuration is refused", config: ``, workers: 2, err: "configuration is empty"},
+		{name: "envoy_filter_state is refused, not silently left out", workers: 2, err: "envoy_filter_state: the native module does not write filter state",
+			config: `{"providers": {"p": {"type": "passphrase", "passphrase": "correct horse battery staple"}}, "envoy_filter_state": {}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -65,6 +65,12 @@ func newConfig(cfg []byte, workers int) (*config, []string, error) {
 		if err != nil {
 			return nil, warnings, errors.New("tokengate: configuration refused: " + err.Error())
 		}
+		if g.WritesFilterState() {
+			// Refused rather than ignored: an RBAC policy that denies on
+			// the filter state would otherwise never see it.
+			return nil, warnings, errors.New("tokengate: configuration refused: envoy_filter_state: the native module " +
+				"does not write filter state; use the Wasm module, or remove envoy_filter_state")
+		}
 		return &worker{gate: g}, warnings, nil
 	}
 	spare, warnings, err := compile()

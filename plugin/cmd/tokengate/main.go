@@ -221,6 +221,9 @@ func printTrace(w io.Writer, method, target string, tr gate.Trace, secret string
 		if d.Path != "" {
 			fmt.Fprintf(w, "upstream: path %s\n", mask(d.Path))
 		}
+		for _, p := range d.FilterState { // names only: the values are the token's claims
+			fmt.Fprintf(w, "envoy:    filter state wasm.%s\n", p[0])
+		}
 	default:
 		fmt.Fprintf(w, "decision: deny %d: %s [%s]\n", d.Status, d.Reason, d.Code)
 		for _, h := range d.Headers {

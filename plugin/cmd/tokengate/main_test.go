@@ -66,6 +66,25 @@ func Example_explainAllowed() {
 	// exit 0
 }
 
+func Example_explainFilterState() {
+	dir, cfg, tok, _ := setup(strings.Replace(modelsConfig, `"realm"`, `"envoy_filter_state": {"claims": ["tenant"]}, "realm"`, 1))
+	defer os.RemoveAll(dir)
+	code := run([]string{"explain", "--config", cfg, "--token-file", tok, "--request", "POST /v2/models/iris/infer"}, nil, os.Stdout, os.Stdout)
+	fmt.Println("exit", code)
+	// Output:
+	// request:  POST /v2/models/iris/infer
+	// rule:     rules[1] {"path_template":"/v2/models/{model}/infer","methods":["POST"]}
+	// capture:  model = "iris"
+	// check:    ok   credential found in header authorization ("Bearer")
+	// check:    ok   token verified by provider "kc": signature, issuer, audience, type, time
+	// check:    ok   scope "infer:iris"
+	// decision: allow (provider "kc")
+	// envoy:    filter state wasm.tokengate.provider
+	// envoy:    filter state wasm.tokengate.sub
+	// envoy:    filter state wasm.tokengate.scope
+	// exit 0
+}
+
 func Example_explainRefused() {
 	dir, cfg, tok, _ := setup(modelsConfig)
 	defer os.RemoveAll(dir)

@@ -43,6 +43,11 @@ type stateClaim struct {
 	id   int    // pathID of the claim path
 }
 
+// WritesFilterState reports whether the configuration asks for filter state
+// ("envoy_filter_state"), so that a host that cannot write it can refuse the
+// configuration instead of silently leaving it out.
+func (g *Gate) WritesFilterState() bool { return g.state != nil }
+
 // reservedStateNames are the names the gate writes itself.
 var reservedStateNames = []string{"provider", "sub", "scope"}
 

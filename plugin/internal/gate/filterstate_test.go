@@ -9,17 +9,19 @@ import (
 	"github.com/tokengate/tokengate/internal/issuer"
 )
 
-// stateConfig is a gate with one token provider (Keycloak-shaped scopes),
-// one passphrase-free public route and envoy_filter_state as given.
+// stateConfig is a gate with a token provider (scopes in scope and scp), a
+// passphrase for /batch, a public route and envoy_filter_state as given.
 func stateConfig(f *fixture, state string) string {
 	return `{
   "providers": {"corp": {"issuer": "` + corpURL + `", "audiences": ["` + aud + `"], "jwks": ` + string(f.corp.JWKS()) + `,
-    "scope_claims": ["scope", "scp"]}},
+    "scope_claims": ["scope", "scp"]},
+    "batch": {"type": "passphrase", "passphrase": "correct horse battery staple"}},
   ` + state + `
   "rules": [
     {"match": {"prefix": "/public"}},
-    {"match": {"prefix": "/admin"}, "requires": {"scopes": ["admin"]}},
-    {"match": {"prefix": "/"}, "requires": {}}
+    {"match": {"prefix": "/batch"}, "requires": {"providers": ["batch"]}},
+    {"match": {"prefix": "/admin"}, "requires": {"providers": ["corp"], "scopes": ["admin"]}},
+    {"match": {"prefix": "/"}, "requires": {"providers": ["corp"]}}
   ]
 }`
 }
@@ -64,6 +66,8 @@ func TestFilterStateIsWrittenForAllowedRequestsOnly(t *testing.T) {
 		{"a sub that is not a string and missing claims are left out", enabled, "/x",
 			mint(issuer.Claims{"sub": 42, "scope": ""}),
 			[][2]string{{"tokengate.provider", "corp"}}},
+		{"a passphrase writes its provider only", enabled, "/batch/run", "correct horse battery staple",
+			[][2]string{{"tokengate.provider", "batch"}}},
 		{"a refused request writes nothing", enabled, "/admin", mint(nil), nil},
 		{"a public route writes nothing, even with a token", enabled, "/public/x", mint(nil), nil},
 		{"without envoy_filter_state nothing is written", "", "/x", mint(issuer.Claims{"tenant": "ml"}), nil},
