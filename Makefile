@@ -215,7 +215,7 @@ COMPAT_OLDEST := 1.36.2
 COMPAT_VENV   := $(CURDIR)/.venv-envoy-$(COMPAT_OLDEST)
 COMPAT_STAMP  := $(COMPAT_VENV)/.stamp
 COMPAT_HOST_TESTS := Legacy|^TestPlugin$$|^TestPluginCountsDecisions$$|^TestPluginNeverWaitsInPollOneoff$$
-COMPAT_TESTS  := ^(TestEnvoyVerifiesBearerTokens|TestEnvoyStaysHealthyUnderLoad|TestEnvoyChoosesWhereSignaturesAreVerified)$$
+COMPAT_TESTS  := ^(TestEnvoyVerifiesBearerTokens|TestEnvoyStaysHealthyUnderLoad|TestEnvoyChoosesWhereSignaturesAreVerified|TestEnvoyPausesRequestsForAKeyRefresh)$$
 
 .PHONY: compat
 compat: wasm abi envoy $(COMPAT_STAMP) ## core Envoy e2e tests on Envoy $(COMPAT_OLDEST) and $(ENVOY_VERSION), the plugin on the legacy test host

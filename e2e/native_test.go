@@ -100,8 +100,7 @@ func TestNativeModuleVerifiesBearerTokens(t *testing.T) {
 	up, hits := upstream(t)
 	p := startNative(t, pluginConfig(t, iss), up)
 	runBearerCases(t, p, hits, bearerCases(t, iss, other))
-	time.Sleep(100 * time.Millisecond) // the log flush interval
-	if log := p.env.Log(); !strings.Contains(log, "Dynamic module ABI version v0.2.0 matched") {
+	if !p.env.LogContains("Dynamic module ABI version v0.2.0 matched", 15*time.Second) {
 		t.Errorf("envoy did not report a matching ABI version")
 	}
 }

@@ -159,6 +159,22 @@ func (e *Envoy) Log() string {
 	return string(a) + string(b)
 }
 
+// LogContains reports whether Envoy's log holds substr, waiting up to
+// timeout for it: Envoy writes its --log-path file on a flush timer (ten
+// seconds by default), so a line logged a moment ago may not be there yet.
+func (e *Envoy) LogContains(substr string, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if strings.Contains(e.Log(), substr) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // Admin GETs a path of the admin interface.
 func (e *Envoy) Admin(path string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
