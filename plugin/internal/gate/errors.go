@@ -89,7 +89,13 @@ func (g *Gate) deny(err error, scopes string) Decision {
 	if !ok || e == nil {
 		// An error outside the table is a bug; answer it as a server error
 		// rather than guess.
-		return Decision{Status: 500, Reason: "internal error: " + err.Error(), Code: "internal_error",
+		reason := "internal error: an error outside the table"
+		if ok {
+			reason += " (a nil *Error)"
+		} else if err != nil {
+			reason = "internal error: " + err.Error()
+		}
+		return Decision{Status: 500, Reason: reason, Code: "internal_error",
 			Headers: jsonHeaders(), Body: body("internal_error", "the request could not be checked")}
 	}
 	k := e.kind

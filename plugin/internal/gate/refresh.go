@@ -105,8 +105,8 @@ func (c *compiler) refresh(path string, v gjson.Result) *refresh {
 	if r.timeout == 0 {
 		c.fail(path+".timeout_ms", "must be at least 1: requests wait this long for the fetcher's answer")
 	}
-	if r.path == "" || r.path[0] != '/' || !printable(r.path) {
-		c.fail(path+".path", "must be an absolute path")
+	if canon, ok := canonicalPath(r.path, false); r.path == "" || !ok || canon != r.path {
+		c.fail(path+".path", "must be an absolute path in canonical form (no spaces, empty or dot segments, or encoded unreserved characters)")
 	}
 	if !printable(r.authority) {
 		c.fail(path+".authority", "must be printable ASCII")
