@@ -11,7 +11,6 @@ package envoy
 import (
 	"bytes"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"text/template"
@@ -22,12 +21,7 @@ import (
 //go:embed tokengate.yaml.tmpl
 var bootstrapTemplate string
 
-var tmpl = template.Must(template.New("bootstrap").Funcs(template.FuncMap{
-	"json": func(v any) (string, error) {
-		b, err := json.Marshal(v)
-		return string(b), err
-	},
-}).Parse(bootstrapTemplate))
+var tmpl = template.Must(template.New("bootstrap").Funcs(template.FuncMap{"json": jsonValue}).Parse(bootstrapTemplate))
 
 // Bootstrap are the values of the bootstrap template.
 type Bootstrap struct {

@@ -12,12 +12,7 @@ import (
 //go:embed native.yaml.tmpl
 var nativeTemplate string
 
-var nativeTmpl = template.Must(template.New("native").Funcs(template.FuncMap{
-	"json": func(v any) (string, error) {
-		b, err := json.Marshal(v)
-		return string(b), err
-	},
-}).Parse(nativeTemplate))
+var nativeTmpl = template.Must(template.New("native").Funcs(template.FuncMap{"json": jsonValue}).Parse(nativeTemplate))
 
 // Native are the values of the bootstrap that loads tokengate as a native
 // Envoy dynamic module (native.yaml.tmpl). Envoy must run with
