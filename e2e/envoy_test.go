@@ -269,10 +269,6 @@ func TestEnvoyStaysHealthyUnderLoad(t *testing.T) {
 	up, _ := upstream(t)
 	p := startEnvoy(t, pluginConfig(t, iss), up, map[string]string{"GOGC": "25"})
 
-	type call struct {
-		auth   string
-		status int
-	}
 	var pool []call
 	for i := range 40 {
 		claims := issuer.Claims{"sub": fmt.Sprintf("user-%d", i), "aud": "api://scoring"}
@@ -300,49 +296,8 @@ func TestEnvoyStaysHealthyUnderLoad(t *testing.T) {
 
 	const total, workers = 5000, 8
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
-	var (
-		next  atomic.Int64
-		wrong atomic.Int64
-		wg    sync.WaitGroup
-		first sync.Once
-		msg   string
-	)
-	start := time.Now()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= total {
-					return
-				}
-				c := pool[int(i)%len(pool)]
-				req, _ := http.NewRequest(http.MethodGet, p.base+"/v1/score", nil)
-				if c.auth != "" {
-					req.Header.Set("Authorization", c.auth)
-				}
-				resp, err := client.Do(req)
-				if err != nil {
-					wrong.Add(1)
-					first.Do(func() { msg = err.Error() })
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != c.status {
-					wrong.Add(1)
-					first.Do(func() { msg = fmt.Sprintf("status %d, want %d", resp.StatusCode, c.status) })
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed := p.load(t, client, pool, total, workers)
 	t.Logf("%d requests in %v (%.0f req/s) with %d workers", total, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds(), workers)
-	if n := wrong.Load(); n != 0 {
-		t.Fatalf("%d of %d requests got an unexpected answer; first: %s", n, total, msg)
-	}
 	if !p.env.Running() {
 		t.Fatal("envoy exited")
 	}
@@ -369,4 +324,55 @@ func TestEnvoyStaysHealthyUnderLoad(t *testing.T) {
 	if allowed+denied < total {
 		t.Fatalf("plugin counters account for %d requests, want at least %d (stats: %v)", allowed+denied, total, stats)
 	}
+}
+
+// call is one request of a load run: its Authorization header ("" for
+// none) and the status it must get.
+type call struct {
+	auth   string
+	status int
+}
+
+// load sends total GET /v1/score requests from workers concurrent clients,
+// cycling through pool, fails the test on any answer other than the one each
+// call expects, and returns how long the run took.
+func (p *proxy) load(t *testing.T, client *http.Client, pool []call, total, workers int) time.Duration {
+	t.Helper()
+	var (
+		next, wrong atomic.Int64
+		wg          sync.WaitGroup
+		first       sync.Once
+		msg         string
+	)
+	start := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(total); i = next.Add(1) - 1 {
+				c := pool[int(i)%len(pool)]
+				req, _ := http.NewRequest(http.MethodGet, p.base+"/v1/score", nil)
+				if c.auth != "" {
+					req.Header.Set("Authorization", c.auth)
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					wrong.Add(1)
+					first.Do(func() { msg = err.Error() })
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != c.status {
+					wrong.Add(1)
+					first.Do(func() { msg = fmt.Sprintf("status %d, want %d", resp.StatusCode, c.status) })
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := wrong.Load(); n != 0 {
+		t.Fatalf("%d of %d requests got an unexpected answer; first: %s", n, total, msg)
+	}
+	return time.Since(start)
 }

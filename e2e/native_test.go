@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -141,10 +139,6 @@ func TestNativeModuleUnderLoad(t *testing.T) {
 	}
 	up, _ := upstream(t)
 	p := startNative(t, pluginConfig(t, iss), up)
-	type call struct {
-		auth   string
-		status int
-	}
 	var pool []call
 	for i := range 30 {
 		kid := "RS256-1"
@@ -160,41 +154,7 @@ func TestNativeModuleUnderLoad(t *testing.T) {
 	pool = append(pool, call{"", 401})
 	const total, workers = 3000, 8
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
-	var (
-		next, wrong atomic.Int64
-		wg          sync.WaitGroup
-		first       sync.Once
-		msg         string
-	)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := next.Add(1) - 1; i < total; i = next.Add(1) - 1 {
-				c := pool[int(i)%len(pool)]
-				req, _ := http.NewRequest(http.MethodGet, p.base+"/v1/score", nil)
-				if c.auth != "" {
-					req.Header.Set("Authorization", c.auth)
-				}
-				resp, err := client.Do(req)
-				if err != nil {
-					wrong.Add(1)
-					first.Do(func() { msg = err.Error() })
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != c.status {
-					wrong.Add(1)
-					first.Do(func() { msg = fmt.Sprintf("status %d, want %d", resp.StatusCode, c.status) })
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if n := wrong.Load(); n != 0 {
-		t.Fatalf("%d of %d requests got an unexpected answer; first: %s", n, total, msg)
-	}
+	p.load(t, client, pool, total, workers)
 	if !p.env.Running() {
 		t.Fatal("envoy exited")
 	}

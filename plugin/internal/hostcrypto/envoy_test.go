@@ -14,16 +14,11 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"math/big"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/tokengate/tokengate/build/envoy"
 	"github.com/tokengate/tokengate/internal/envoytest"
 )
 
@@ -152,39 +147,12 @@ func probeCases(t *testing.T) []probeCase {
 // algorithm Verify sends to the host is not verified correctly there.
 func TestEnvoyVerifySignature(t *testing.T) {
 	envoytest.Binary(t)
-	dir := t.TempDir()
-	wasm := filepath.Join(dir, "probe.wasm")
-	build := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", wasm, "./testdata/probe")
-	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the probe: %v\n%s", err, out)
-	}
 	cases := probeCases(t)
 	cfg := []string{"detect"}
 	for _, c := range cases {
 		cfg = append(cfg, c.line())
 	}
-	admin, listen, up := envoytest.FreePort(t), envoytest.FreePort(t), envoytest.FreePort(t)
-	yaml, err := envoy.Render(envoy.Bootstrap{AdminPort: admin, ListenPort: listen, UpstreamPort: up,
-		WasmPath: wasm, PluginConfig: strings.Join(cfg, "\n")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := envoytest.Start(t, yaml, admin, envoytest.Options{Concurrency: 1})
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(e.Log(), "probe done") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the probe did not finish in 60s")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	log := e.Log()
-	answers := map[string]string{}
-	for _, m := range regexp.MustCompile(`probe (\S+) answer=(\S+)`).FindAllStringSubmatch(log, -1) {
-		if _, seen := answers[m[1]]; !seen {
-			answers[m[1]] = m[2]
-		}
-	}
+	answers, log := runProbe(t, cfg)
 	times := map[string]string{}
 	for _, m := range regexp.MustCompile(`probe-time (\S+) (host_ns=\d+ module_ns=\d+ module_ok=\w+)`).FindAllStringSubmatch(log, -1) {
 		if _, seen := times[m[1]]; !seen {

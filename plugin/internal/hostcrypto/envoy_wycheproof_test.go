@@ -56,7 +56,7 @@ func TestWycheproofEnvoy(t *testing.T) {
 		lines = append(lines, strings.Join([]string{name, v.alg, hash, probeHex(k.spki),
 			probeHex(sig), probeHex(v.tc.Msg), "0"}, " "))
 	}
-	answers := runProbe(t, lines)
+	answers, _ := runProbe(t, lines)
 	decided, other := wycheproof.Tally{}, wycheproof.Tally{}
 	for name, c := range cases {
 		got := answers[name]
@@ -97,7 +97,7 @@ func probeHex(b []byte) string {
 
 // runProbe builds the probe module, runs it in Envoy with one case per line
 // and returns Envoy's answer per case name.
-func runProbe(t *testing.T, lines []string) map[string]string {
+func runProbe(t *testing.T, lines []string) (answers map[string]string, log string) {
 	t.Helper()
 	dir := t.TempDir()
 	wasm := filepath.Join(dir, "probe.wasm")
@@ -120,11 +120,12 @@ func runProbe(t *testing.T, lines []string) map[string]string {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	answers := map[string]string{}
-	for _, m := range regexp.MustCompile(`probe (\S+) answer=(\S+)`).FindAllStringSubmatch(e.Log(), -1) {
+	log = e.Log()
+	answers = map[string]string{}
+	for _, m := range regexp.MustCompile(`probe (\S+) answer=(\S+)`).FindAllStringSubmatch(log, -1) {
 		if _, seen := answers[m[1]]; !seen {
 			answers[m[1]] = m[2]
 		}
 	}
-	return answers
+	return answers, log
 }
