@@ -27,21 +27,28 @@ wasm: ## build the plugin: build/out/tokengate.wasm
 	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags='$(WASM_LDFLAGS)' -o $(WASM) ./plugin
 	@ls -l $(WASM) | awk '{print "$(WASM): " $$5 " bytes"}'
 
-# Packages that start real Envoys run one at a time: each Envoy compiles the
-# module in V8, and two cores shared by several Envoys starve them.
-ENVOY_PKGS := ./e2e/ ./e2e/clients/ ./e2e/backends/ ./e2e/keycloak/ ./jwksfetch/ ./build/cmd/wasm-oci/
+# The repository is three modules in one workspace (go.work): tokengate
+# itself (.), the distribution tooling (build) and the end-to-end tests (e2e),
+# so that the tooling's and the tests' requirements are never tokengate's.
+# Every target runs from the root over all three.
+MODULES  := . build e2e
+ALL_PKGS := ./... ./build/... ./e2e/...
+
+# The e2e packages start real Envoys, Keycloak and back-ends: they run one at
+# a time, since each Envoy compiles the module in V8 and two cores shared by
+# several Envoys starve them.
 E2E_ENV    := TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_ENVOY=$(ENVOY) TOKENGATE_REQUIRE_E2E=1
 
 test: wasm abi envoy e2e-clients keycloak ## every test: unit, the real .wasm in the test host, race, Envoy and real-client e2e
-	$(E2E_ENV) $(GO) test -count=1 $$($(GO) list ./... | grep -v -E '/(e2e|e2e/clients|e2e/backends|e2e/keycloak|jwksfetch|build/cmd/wasm-oci)$$')
-	$(E2E_ENV) $(KEYCLOAK_ENV) $(GO) test -count=1 -p 1 $(ENVOY_PKGS)
+	$(E2E_ENV) $(GO) test -count=1 ./... ./build/...
+	$(E2E_ENV) $(KEYCLOAK_ENV) $(GO) test -count=1 -p 1 ./e2e/...
 	$(MAKE) race
 
 unit: ## unit tests only (no Envoy)
-	$(GO) test ./...
+	$(GO) test ./... ./build/...
 
 e2e: wasm envoy ## the real-Envoy end-to-end tests (filter, key rotation over ECDS, remote code)
-	$(E2E_ENV) $(GO) test -count=1 -p 1 ./e2e/ ./jwksfetch/ ./build/cmd/wasm-oci/
+	$(E2E_ENV) $(GO) test -count=1 -p 1 ./e2e/ ./e2e/zitadel/
 
 race: ## the race detector on the host side
 	$(GO) test -race -count=1 ./host/... ./testhost/...
@@ -53,7 +60,7 @@ $(ENVOY):
 	@$(ENVOY) --version | tail -1
 
 demo: wasm ## run tokengate-proxy with a demo issuer and show an accepted and a refused request
-	$(GO) run ./build/cmd/demo --plugin $(WASM)
+	$(GO) run ./build/cmd/demo --plugin $(CURDIR)/$(WASM)
 
 check: fmt vet tidy wasm abi ## pre-flight: gofmt, vet, go mod tidy, the wasip1 build, the ABI check
 
@@ -61,12 +68,17 @@ fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 
 vet:
-	$(GO) vet ./...
+	$(GO) vet $(ALL_PKGS)
 	GOOS=wasip1 GOARCH=wasm $(GO) vet ./plugin/...
 
+# Each module tidy on its own, then the workspace's versions written back
+# into each go.mod (go work sync), so that a module built alone selects what
+# the workspace selects.
 tidy:
-	$(GO) mod tidy
-	@git diff --exit-code go.mod go.sum || (echo "go mod tidy changed go.mod/go.sum"; exit 1)
+	@set -e; for m in $(MODULES); do (cd $$m && GOWORK=off $(GO) mod tidy); done
+	$(GO) work sync
+	@git diff --exit-code -- go.mod go.sum build/go.mod build/go.sum e2e/go.mod e2e/go.sum go.work go.work.sum || \
+	  (echo "go mod tidy or go work sync changed the module files: commit the result"; exit 1)
 
 repro: wasm ## rebuild the module from a clean copy of HEAD with an empty build cache; fail unless the bytes are equal
 	@set -e; tmp=$$(mktemp -d); trap 'chmod -R u+w $$tmp; rm -rf $$tmp' EXIT; \

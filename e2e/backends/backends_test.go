@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/e2e/internal/daemon"
 	"github.com/tokengate/tokengate/internal/envoytest"
 	"github.com/tokengate/tokengate/internal/wasmbuild"
 )
@@ -117,62 +118,6 @@ func startGoBackend(t *testing.T) *backend {
 	return &backend{name: "go", host: "go.backends.test", addr: ln.Addr().String()}
 }
 
-// process is a back-end running as a child process.
-type process struct {
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
-}
-
-// startProcess runs name args with its output in a log file, stops it when
-// the test ends (attaching the log if the test failed), and waits until
-// addr accepts connections.
-func startProcess(t *testing.T, what, addr string, wait time.Duration, name string, args ...string) error {
-	t.Helper()
-	logPath := filepath.Join(t.TempDir(), what+".log")
-	out, err := os.Create(logPath)
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(name, args...)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return fmt.Errorf("starting %s: %w", what, err)
-	}
-	p := &process{cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); out.Close(); close(p.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("%s log (last 4 KiB):\n%s", what, lastBytes(b, 4096))
-		}
-	})
-	deadline := time.Now().Add(wait)
-	for {
-		select {
-		case <-p.done:
-			b, _ := os.ReadFile(logPath)
-			return fmt.Errorf("%s exited during start-up: %s", what, lastBytes(b, 2048))
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not accept connections on %s within %v", what, addr, wait)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func lastBytes(b []byte, n int) string {
 	if len(b) > n {
 		b = b[len(b)-n:]
@@ -219,9 +164,7 @@ func startWerkzeugBackend(t *testing.T) *backend {
 	}
 	port := envoytest.FreePort(t)
 	b.addr = fmt.Sprintf("127.0.0.1:%d", port)
-	if err := startProcess(t, "werkzeug", b.addr, 30*time.Second, py, testdata(t, "werkzeug", "backend.py"), fmt.Sprint(port)); err != nil {
-		t.Fatalf("werkzeug back-end: %v", err)
-	}
+	daemon.Start(t, "werkzeug", py, testdata(t, "werkzeug", "backend.py"), fmt.Sprint(port)).WaitListening(t, b.addr, 30*time.Second)
 	return b
 }
 
@@ -247,10 +190,8 @@ func startTomcatBackend(t *testing.T) *backend {
 	b.addr = fmt.Sprintf("127.0.0.1:%d", port)
 	cp := filepath.Join(out, "classes") + string(os.PathListSeparator) + filepath.Join(out, "lib", "*")
 	// C1 only and the serial collector: a short-lived JVM on two shared cores.
-	if err := startProcess(t, "tomcat", b.addr, 90*time.Second, java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-		"-Xmx256m", "-cp", cp, "backends.Backend", fmt.Sprint(port)); err != nil {
-		t.Fatalf("tomcat back-end: %v", err)
-	}
+	daemon.Start(t, "tomcat", java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+		"-Xmx256m", "-cp", cp, "backends.Backend", fmt.Sprint(port)).WaitListening(t, b.addr, 90*time.Second)
 	return b
 }
 

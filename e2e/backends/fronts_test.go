@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tokengate/tokengate/build/envoy"
+	"github.com/tokengate/tokengate/e2e/internal/daemon"
 	"github.com/tokengate/tokengate/internal/envoytest"
 	"github.com/tokengate/tokengate/internal/wasmbuild"
 )
@@ -176,17 +176,8 @@ type front struct {
 func startTokengateProxy(t *testing.T, cfg string, upstreamPort int) *front {
 	t.Helper()
 	wasm := wasmbuild.Path(t)
-	root, err := wasmbuild.ModuleRoot()
-	if err != nil {
-		t.Fatalf("finding the module root: %v", err)
-	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "tokengate-proxy")
-	build := exec.Command("go", "build", "-o", bin, "./host/cmd/tokengate-proxy")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building tokengate-proxy: %v\n%s", err, out)
-	}
+	bin := daemon.Command(t, daemon.Proxy)
 	cfgPath := filepath.Join(dir, "tokengate.json")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -203,9 +194,7 @@ func startTokengateProxy(t *testing.T, cfg string, upstreamPort int) *front {
 	if cacheDir != "" {
 		args = append(args, "--cache-dir", cacheDir)
 	}
-	if err := startProcess(t, "tokengate-proxy", addr, 120*time.Second, bin, args...); err != nil {
-		t.Fatal(err)
-	}
+	daemon.Start(t, "tokengate-proxy", bin, args...).WaitListening(t, addr, 120*time.Second)
 	// The listener opens before the configuration is applied; /readyz on
 	// the admin listener says when it is.
 	deadline := time.Now().Add(60 * time.Second)

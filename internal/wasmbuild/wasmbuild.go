@@ -27,6 +27,10 @@ import (
 // Plugin is the package of the release module.
 const Plugin = "./plugin"
 
+// Module is the path of the repository's main module, whose directory
+// relative packages such as Plugin are built in.
+const Module = "github.com/tokengate/tokengate"
+
 type build struct {
 	once sync.Once
 	path string
@@ -90,17 +94,24 @@ func Package(t testing.TB, pkg string, flags ...string) string {
 	return b.path
 }
 
-// ModuleRoot returns the directory holding go.mod.
+// ModuleRoot returns the repository root: the directory of Module.
 func ModuleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
+	// The repository's main module, wherever the test runs: in it, or in
+	// the e2e or build module beside it (which reach it with a replace or
+	// the workspace).
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", Module).Output()
 	if err != nil {
-		return "", fmt.Errorf("wasmbuild: go env GOMOD: %w; is the go command on PATH?", err)
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return "", fmt.Errorf("wasmbuild: go list -m %s: %s; run the tests from the repository", Module, strings.TrimSpace(string(exit.Stderr)))
+		}
+		return "", fmt.Errorf("wasmbuild: go list -m %s: %w; is the go command on PATH?", Module, err)
 	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("wasmbuild: not inside a Go module; run the tests from the repository")
+	dir := strings.TrimSpace(string(out))
+	if dir == "" {
+		return "", fmt.Errorf("wasmbuild: %s has no directory here; run the tests from the repository", Module)
 	}
-	return filepath.Dir(mod), nil
+	return dir, nil
 }
 
 func compile(pkg string, flags []string) (string, error) {

@@ -3,7 +3,9 @@
 package hostcrypto
 
 import (
+	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,9 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"text/template"
 	"time"
 
-	"github.com/tokengate/tokengate/build/envoy"
 	"github.com/tokengate/tokengate/internal/envoytest"
 	"github.com/tokengate/tokengate/internal/wycheproof"
 )
@@ -95,6 +97,11 @@ func probeHex(b []byte) string {
 	return hex.EncodeToString(b)
 }
 
+// probeBootstrap is the Envoy that runs the probe module.
+var probeBootstrap = template.Must(template.New("probe-bootstrap.yaml.tmpl").Funcs(template.FuncMap{
+	"json": func(s string) (string, error) { b, err := json.Marshal(s); return string(b), err },
+}).ParseFiles("testdata/probe-bootstrap.yaml.tmpl"))
+
 // runProbe builds the probe module, runs it in Envoy with one case per line
 // and returns Envoy's answer per case name.
 func runProbe(t *testing.T, lines []string) (answers map[string]string, log string) {
@@ -106,13 +113,14 @@ func runProbe(t *testing.T, lines []string) (answers map[string]string, log stri
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the probe: %v\n%s", err, out)
 	}
-	admin, listen, up := envoytest.FreePort(t), envoytest.FreePort(t), envoytest.FreePort(t)
-	yaml, err := envoy.Render(envoy.Bootstrap{AdminPort: admin, ListenPort: listen, UpstreamPort: up,
-		WasmPath: wasm, PluginConfig: strings.Join(lines, "\n")})
+	admin, listen := envoytest.FreePort(t), envoytest.FreePort(t)
+	var yaml bytes.Buffer
+	err := probeBootstrap.Execute(&yaml, map[string]any{"AdminPort": admin, "ListenPort": listen,
+		"Wasm": wasm, "Config": strings.Join(lines, "\n")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := envoytest.Start(t, yaml, admin, envoytest.Options{Concurrency: 1})
+	e := envoytest.Start(t, yaml.Bytes(), admin, envoytest.Options{Concurrency: 1})
 	deadline := time.Now().Add(120 * time.Second)
 	for !strings.Contains(e.Log(), "probe done") {
 		if time.Now().After(deadline) {

@@ -1,4 +1,4 @@
-package jwksfetch
+package zitadel
 
 // A real OpenID provider for the tests: the OP of github.com/zitadel/oidc/v3
 // over an in-memory storage that supports the client-credentials grant,

@@ -1,4 +1,4 @@
-package jwksfetch
+package zitadel
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tokengate/tokengate/host"
+	"github.com/tokengate/tokengate/jwksfetch"
 	"github.com/tokengate/tokengate/testhost"
 )
 
@@ -40,8 +41,8 @@ func TestRealProviderThroughGoHost(t *testing.T) {
 	cfg := fmt.Sprintf(`{"realm":"models","providers":{"corp":{"issuer":%q,"audiences":["api://scoring"],"fetch":{"max_stale_seconds":2}}},
 		"rules":[{"match":{"prefix":"/"},"requires":{"providers":["corp"]}}]}`, o.Issuer)
 	configured := newRecorder()
-	f, err := New([]byte(cfg), WithLogger(quiet), WithOnDemandInterval(200*time.Millisecond),
-		WithSink(SinkFunc(func(ctx context.Context, c []byte) error {
+	f, err := jwksfetch.New([]byte(cfg), jwksfetch.WithLogger(quiet), jwksfetch.WithOnDemandInterval(200*time.Millisecond),
+		jwksfetch.WithSink(jwksfetch.SinkFunc(func(ctx context.Context, c []byte) error {
 			if err := plugin.Configure(ctx, c); err != nil {
 				return err
 			}
@@ -120,7 +121,7 @@ func TestRealProviderThroughGoHost(t *testing.T) {
 		// Ask for a refresh until the on-demand interval allows one; the
 		// failed fetch then schedules the next attempt at the max_stale
 		// deadline.
-		for f.RequestRefresh("corp", "") != RefreshScheduled {
+		for f.RequestRefresh("corp", "") != jwksfetch.RefreshScheduled {
 			time.Sleep(20 * time.Millisecond)
 		}
 		configured.waitFor(t, 5*time.Second, "the key set is withdrawn", func(c []byte) bool { return kidsIn(t, c, "corp") == nil })

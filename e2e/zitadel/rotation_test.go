@@ -1,9 +1,11 @@
-package jwksfetch
+package zitadel
 
 import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/tokengate/tokengate/jwksfetch"
 )
 
 // These tests run against a real OpenID provider (zitadel/oidc's OP) on
@@ -17,7 +19,7 @@ func TestRealProviderRotationOnDemand(t *testing.T) {
 	// The refresh window is the default 5 min: only RequestRefresh can make
 	// a rotation visible within this test.
 	cfg := fmt.Sprintf(`{"realm":"models","providers":{"corp":{"issuer":%q,"audiences":["api://scoring"]}}}`, o.Issuer)
-	f, err := New([]byte(cfg), WithSink(rec), WithLogger(quiet))
+	f, err := jwksfetch.New([]byte(cfg), jwksfetch.WithSink(rec), jwksfetch.WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +43,7 @@ func TestRealProviderRotationOnDemand(t *testing.T) {
 			t.Fatal("a token with the new kid verified before any refresh")
 		}
 		// What the proxy does when it sees an unknown kid:
-		if out := f.RequestRefresh("corp", "k2"); out != RefreshScheduled {
+		if out := f.RequestRefresh("corp", "k2"); out != jwksfetch.RefreshScheduled {
 			t.Fatalf("RequestRefresh = %v", out)
 		}
 		got := rec.waitFor(t, 5*time.Second, "the new token verifies", func(c []byte) bool { return verify(c, "corp", tok) == nil })
@@ -53,7 +55,7 @@ func TestRealProviderRotationOnDemand(t *testing.T) {
 	t.Run("a flood of unknown kids does not reach the provider", func(t *testing.T) {
 		before := f.Status()[0].Fetches
 		for i := 0; i < 1000; i++ {
-			if out := f.RequestRefresh("corp", fmt.Sprintf("forged-%d", i)); out != RefreshRateLimited {
+			if out := f.RequestRefresh("corp", fmt.Sprintf("forged-%d", i)); out != jwksfetch.RefreshRateLimited {
 				t.Fatalf("request %d: %v", i, out)
 			}
 		}
@@ -69,7 +71,7 @@ func TestRealProviderRotationByRefreshWindow(t *testing.T) {
 	o := startOP(t)
 	rec := newRecorder()
 	cfg := fmt.Sprintf(`{"providers":{"corp":{"issuer":%q,"fetch":{"refresh_seconds":0.5,"refresh_min_seconds":0.2,"refresh_max_seconds":1,"max_stale_seconds":2}}}}`, o.Issuer)
-	f, err := New([]byte(cfg), WithSink(rec), WithLogger(quiet))
+	f, err := jwksfetch.New([]byte(cfg), jwksfetch.WithSink(rec), jwksfetch.WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}

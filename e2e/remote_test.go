@@ -1,27 +1,47 @@
-package main
+package e2e
 
 import (
 	"bytes"
-	"encoding/json"
+	"errors"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"text/template"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/tokengate/tokengate/build/envoy"
+	"github.com/tokengate/tokengate/e2e/internal/daemon"
 	"github.com/tokengate/tokengate/internal/envoytest"
 )
 
-var remoteBootstrap = template.Must(template.New("envoy-remote.yaml.tmpl").Funcs(template.FuncMap{
-	"json": func(s string) (string, error) { b, err := json.Marshal(s); return string(b), err },
-}).ParseFiles("testdata/envoy-remote.yaml.tmpl"))
+// wasmOCI runs the wasm-oci command with args and returns its exit code and
+// output.
+func wasmOCI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd := exec.Command(daemon.Command(t, "./build/cmd/wasm-oci"), args...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	case err != nil:
+		t.Fatalf("running wasm-oci: %v", err)
+	}
+	return code, out.String(), errb.String()
+}
 
 // TestEnvoyLoadsThePulledModuleOverHTTPOnlyWithItsSHA256 follows the path of
 // a user who serves the module over HTTP: push the real tokengate.wasm, pull
@@ -39,19 +59,22 @@ func TestEnvoyLoadsThePulledModuleOverHTTPOnlyWithItsSHA256(t *testing.T) {
 	}
 	envoytest.Binary(t)
 
-	reg := startRegistry(t)
-	ref := reg + "/tokengate/tokengate:e2e"
-	if r := wasmOCI(nil, "push", "--file", wasmPath, ref); r.code != 0 {
-		t.Fatalf("push: %s", r.stderr)
+	// An OCI registry in memory (go-containerregistry's, which speaks the
+	// distribution API wasm-oci uses against real registries).
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(reg.Close)
+	ref := strings.TrimPrefix(reg.URL, "http://") + "/tokengate/tokengate:e2e"
+	if code, _, stderr := wasmOCI(t, "push", "--file", wasmPath, ref); code != 0 {
+		t.Fatalf("push: %s", stderr)
 	}
 	dir := t.TempDir()
-	if r := wasmOCI(nil, "pull", "-o", filepath.Join(dir, "tokengate.wasm"), ref); r.code != 0 {
-		t.Fatalf("pull: %s", r.stderr)
+	if code, _, stderr := wasmOCI(t, "pull", "-o", filepath.Join(dir, "tokengate.wasm"), ref); code != 0 {
+		t.Fatalf("pull: %s", stderr)
 	}
-	r := wasmOCI(nil, "inspect", ref)
-	m := regexp.MustCompile(`module sha256:\s+([a-f0-9]{64})`).FindStringSubmatch(r.stdout)
-	if r.code != 0 || m == nil {
-		t.Fatalf("inspect: %s%s", r.stdout, r.stderr)
+	code, stdout, stderr := wasmOCI(t, "inspect", ref)
+	m := regexp.MustCompile(`module sha256:\s+([a-f0-9]{64})`).FindStringSubmatch(stdout)
+	if code != 0 || m == nil {
+		t.Fatalf("inspect: %s%s", stdout, stderr)
 	}
 	goodSHA := m[1]
 	badSHA := strings.Repeat("0", 64)
@@ -77,20 +100,22 @@ func TestEnvoyLoadsThePulledModuleOverHTTPOnlyWithItsSHA256(t *testing.T) {
 		_, _ = w.Write(pulled)
 	}))
 	t.Cleanup(origin.Close)
-	_, originPort, _ := net.SplitHostPort(strings.TrimPrefix(origin.URL, "http://"))
+	originPort := origin.Listener.Addr().(*net.TCPAddr).Port
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "upstream") }))
+	t.Cleanup(upstream.Close)
 
 	start := func(t *testing.T, path, sha string) (*envoytest.Envoy, string) {
 		admin, listen := envoytest.FreePort(t), envoytest.FreePort(t)
-		var y bytes.Buffer
-		err := remoteBootstrap.Execute(&y, map[string]string{
-			"AdminPort": strconv.Itoa(admin), "ListenPort": strconv.Itoa(listen), "OriginPort": originPort,
-			"ModuleURL": origin.URL + path, "SHA256": sha,
-			"PluginConfig": `{"providers":{"corp":{"issuer":"https://idp.example.com","jwks":{"keys":[]}}},"rules":[{"match":{"prefix":"/healthz"}},{"match":{"prefix":"/"},"requires":{"providers":["corp"]}}]}`,
+		y, err := envoy.Render(envoy.Bootstrap{AdminPort: admin, ListenPort: listen,
+			UpstreamPort:  upstream.Listener.Addr().(*net.TCPAddr).Port,
+			FailurePolicy: "FAIL_CLOSED", // a module that is not loaded must not let requests through
+			Remote:        &envoy.Remote{URL: origin.URL + path, OriginPort: originPort, SHA256: sha},
+			PluginConfig:  `{"providers":{"corp":{"issuer":"https://idp.example.com","jwks":{"keys":[]}}},"rules":[{"match":{"prefix":"/healthz"}},{"match":{"prefix":"/"},"requires":{"providers":["corp"]}}]}`,
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return envoytest.Start(t, y.Bytes(), admin), "http://127.0.0.1:" + strconv.Itoa(listen)
+		return envoytest.Start(t, y, admin), "http://127.0.0.1:" + strconv.Itoa(listen)
 	}
 	status := func(url string) int {
 		resp, err := http.Get(url)
