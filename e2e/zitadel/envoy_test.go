@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,26 +68,7 @@ func envoyRotation(t *testing.T, sink string) {
 		t.Fatalf("a bad token got %d, want 401", got)
 	}
 
-	var sent, failed atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := 0; i < 2; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				sent.Add(1)
-				if status(oldToken) != http.StatusOK {
-					failed.Add(1)
-				}
-			}
-		}()
-	}
+	stopLoad := steadyLoad(status, oldToken)
 	o.Storage.rotate(newOPKey(t, "k2"))
 	rotated := time.Now()
 	newToken := o.token(t)
@@ -108,11 +87,10 @@ func envoyRotation(t *testing.T, sink string) {
 	}
 	t.Logf("rotation latency through Envoy ECDS (%+v; key published -> first new token accepted): %v", f.ECDS, time.Since(rotated))
 	time.Sleep(200 * time.Millisecond)
-	close(stop)
-	wg.Wait()
-	t.Logf("steady load during the push: %d requests, %d failed", sent.Load(), failed.Load())
-	if failed.Load() != 0 {
-		t.Fatalf("%d of %d requests failed during the push", failed.Load(), sent.Load())
+	sent, failed := stopLoad()
+	t.Logf("steady load during the push: %d requests, %d failed", sent, failed)
+	if failed != 0 {
+		t.Fatalf("%d of %d requests failed during the push", failed, sent)
 	}
 	if bad := e.WasmErrors(); len(bad) > 0 {
 		t.Fatalf("Envoy logged Wasm errors:\n%s", strings.Join(bad, "\n"))

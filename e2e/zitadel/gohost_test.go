@@ -8,12 +8,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tokengate/tokengate/host"
+	"github.com/tokengate/tokengate/internal/fetchtest"
 	"github.com/tokengate/tokengate/jwksfetch"
 	"github.com/tokengate/tokengate/testhost"
 )
@@ -40,7 +39,7 @@ func TestRealProviderThroughGoHost(t *testing.T) {
 
 	cfg := fmt.Sprintf(`{"realm":"models","providers":{"corp":{"issuer":%q,"audiences":["api://scoring"],"fetch":{"max_stale_seconds":2}}},
 		"rules":[{"match":{"prefix":"/"},"requires":{"providers":["corp"]}}]}`, o.Issuer)
-	configured := newRecorder()
+	configured := fetchtest.NewRecorder()
 	f, err := jwksfetch.New([]byte(cfg), jwksfetch.WithLogger(quiet), jwksfetch.WithOnDemandInterval(200*time.Millisecond),
 		jwksfetch.WithSink(jwksfetch.SinkFunc(func(ctx context.Context, c []byte) error {
 			if err := plugin.Configure(ctx, c); err != nil {
@@ -51,8 +50,8 @@ func TestRealProviderThroughGoHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start(t, f)
-	configured.waitFor(t, 10*time.Second, "the plugin is configured with keys", func(c []byte) bool { return len(kidsIn(t, c, "corp")) == 1 })
+	fetchtest.Run(t, f)
+	configured.WaitFor(t, 10*time.Second, "the plugin is configured with keys", func(c []byte) bool { return len(fetchtest.KidsIn(t, c, "corp")) == 1 })
 
 	status := func(token string) int {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/score", nil)
@@ -72,26 +71,7 @@ func TestRealProviderThroughGoHost(t *testing.T) {
 	}
 
 	t.Run("a rotated key reaches the running plugin with no failed request", func(t *testing.T) {
-		var sent, failed atomic.Int64
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := 0; i < 2; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					sent.Add(1)
-					if status(oldToken) != http.StatusOK {
-						failed.Add(1)
-					}
-				}
-			}()
-		}
+		stopLoad := steadyLoad(status, oldToken)
 		o.Storage.rotate(newOPKey(t, "k2"))
 		rotated := time.Now()
 		newToken := o.token(t)
@@ -109,11 +89,10 @@ func TestRealProviderThroughGoHost(t *testing.T) {
 		}
 		t.Logf("rotation latency through the Go host (key published -> first new token accepted): %v", time.Since(rotated))
 		time.Sleep(50 * time.Millisecond)
-		close(stop)
-		wg.Wait()
-		t.Logf("steady load during the swap: %d requests, %d failed", sent.Load(), failed.Load())
-		if failed.Load() != 0 || sent.Load() == 0 {
-			t.Fatalf("%d of %d requests failed during the swap", failed.Load(), sent.Load())
+		sent, failed := stopLoad()
+		t.Logf("steady load during the swap: %d requests, %d failed", sent, failed)
+		if failed != 0 || sent == 0 {
+			t.Fatalf("%d of %d requests failed during the swap", failed, sent)
 		}
 	})
 	t.Run("past max_stale with the provider down the plugin answers 503", func(t *testing.T) {
@@ -124,7 +103,7 @@ func TestRealProviderThroughGoHost(t *testing.T) {
 		for f.RequestRefresh("corp", "") != jwksfetch.RefreshScheduled {
 			time.Sleep(20 * time.Millisecond)
 		}
-		configured.waitFor(t, 5*time.Second, "the key set is withdrawn", func(c []byte) bool { return kidsIn(t, c, "corp") == nil })
+		configured.WaitFor(t, 5*time.Second, "the key set is withdrawn", func(c []byte) bool { return fetchtest.KidsIn(t, c, "corp") == nil })
 		if got := status(oldToken); got != http.StatusServiceUnavailable {
 			t.Fatalf("a token after withdrawal got %d, want 503", got)
 		}

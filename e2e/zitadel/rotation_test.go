@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/internal/fetchtest"
 	"github.com/tokengate/tokengate/jwksfetch"
 )
 
@@ -15,7 +16,7 @@ import (
 func TestRealProviderRotationOnDemand(t *testing.T) {
 	t.Parallel()
 	o := startOP(t)
-	rec := newRecorder()
+	rec := fetchtest.NewRecorder()
 	// The refresh window is the default 5 min: only RequestRefresh can make
 	// a rotation visible within this test.
 	cfg := fmt.Sprintf(`{"realm":"models","providers":{"corp":{"issuer":%q,"audiences":["api://scoring"]}}}`, o.Issuer)
@@ -23,11 +24,11 @@ func TestRealProviderRotationOnDemand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start(t, f)
+	fetchtest.Run(t, f)
 
 	oldToken := o.token(t)
 	t.Run("discovery and the first fetch let the provider's tokens verify", func(t *testing.T) {
-		got := rec.waitFor(t, 10*time.Second, "k1 is in force", func(c []byte) bool { return len(kidsIn(t, c, "corp")) == 1 })
+		got := rec.WaitFor(t, 10*time.Second, "k1 is in force", func(c []byte) bool { return len(fetchtest.KidsIn(t, c, "corp")) == 1 })
 		if err := verify(got, "corp", oldToken); err != nil {
 			t.Fatalf("token from the provider does not verify: %v", err)
 		}
@@ -39,14 +40,14 @@ func TestRealProviderRotationOnDemand(t *testing.T) {
 		if kidOf(t, tok) != "k2" {
 			t.Fatalf("the provider signed with %q", kidOf(t, tok))
 		}
-		if err := verify(rec.latest(), "corp", tok); err == nil {
+		if err := verify(rec.Latest(), "corp", tok); err == nil {
 			t.Fatal("a token with the new kid verified before any refresh")
 		}
 		// What the proxy does when it sees an unknown kid:
 		if out := f.RequestRefresh("corp", "k2"); out != jwksfetch.RefreshScheduled {
 			t.Fatalf("RequestRefresh = %v", out)
 		}
-		got := rec.waitFor(t, 5*time.Second, "the new token verifies", func(c []byte) bool { return verify(c, "corp", tok) == nil })
+		got := rec.WaitFor(t, 5*time.Second, "the new token verifies", func(c []byte) bool { return verify(c, "corp", tok) == nil })
 		t.Logf("rotation latency (key published at the provider -> configuration with the new key published, on-demand path): %v", time.Since(rotated))
 		if err := verify(got, "corp", oldToken); err != nil {
 			t.Fatalf("the old key, still published, stopped verifying: %v", err)
@@ -69,14 +70,14 @@ func TestRealProviderRotationOnDemand(t *testing.T) {
 func TestRealProviderRotationByRefreshWindow(t *testing.T) {
 	t.Parallel()
 	o := startOP(t)
-	rec := newRecorder()
+	rec := fetchtest.NewRecorder()
 	cfg := fmt.Sprintf(`{"providers":{"corp":{"issuer":%q,"fetch":{"refresh_seconds":0.5,"refresh_min_seconds":0.2,"refresh_max_seconds":1,"max_stale_seconds":2}}}}`, o.Issuer)
 	f, err := jwksfetch.New([]byte(cfg), jwksfetch.WithSink(rec), jwksfetch.WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
-	start(t, f)
-	rec.waitFor(t, 10*time.Second, "k1 is in force", func(c []byte) bool { return len(kidsIn(t, c, "corp")) == 1 })
+	fetchtest.Run(t, f)
+	rec.WaitFor(t, 10*time.Second, "k1 is in force", func(c []byte) bool { return len(fetchtest.KidsIn(t, c, "corp")) == 1 })
 	oldToken := o.token(t)
 
 	var newToken string
@@ -84,7 +85,7 @@ func TestRealProviderRotationByRefreshWindow(t *testing.T) {
 		o.Storage.rotate(newOPKey(t, "k2"))
 		rotated := time.Now()
 		newToken = o.token(t)
-		rec.waitFor(t, 5*time.Second, "the new token verifies", func(c []byte) bool { return verify(c, "corp", newToken) == nil })
+		rec.WaitFor(t, 5*time.Second, "the new token verifies", func(c []byte) bool { return verify(c, "corp", newToken) == nil })
 		latency := time.Since(rotated)
 		t.Logf("rotation latency (refresh window 0.5 s, no on-demand request): %v", latency)
 		if latency > 2*time.Second {
@@ -93,7 +94,7 @@ func TestRealProviderRotationByRefreshWindow(t *testing.T) {
 	})
 	t.Run("a key removed at the provider stops verifying", func(t *testing.T) {
 		o.Storage.unpublish("k1")
-		got := rec.waitFor(t, 5*time.Second, "k1 is gone", func(c []byte) bool { return len(kidsIn(t, c, "corp")) == 1 })
+		got := rec.WaitFor(t, 5*time.Second, "k1 is gone", func(c []byte) bool { return len(fetchtest.KidsIn(t, c, "corp")) == 1 })
 		if err := verify(got, "corp", oldToken); err == nil {
 			t.Fatal("a token signed with the removed key still verifies")
 		}
@@ -115,7 +116,7 @@ func TestRealProviderRotationByRefreshWindow(t *testing.T) {
 		if cfg, _ := f.Config(); verify(cfg, "corp", newToken) != nil || !f.Ready() {
 			t.Fatalf("keys dropped %v after the provider went down, before max_stale", time.Since(down))
 		}
-		rec.waitFor(t, 5*time.Second, "the key set is withdrawn", func(c []byte) bool { return kidsIn(t, c, "corp") == nil })
+		rec.WaitFor(t, 5*time.Second, "the key set is withdrawn", func(c []byte) bool { return fetchtest.KidsIn(t, c, "corp") == nil })
 		t.Logf("key set withdrawn %v after the provider went down (max_stale 2 s after the last success)", time.Since(down))
 		if f.Ready() {
 			t.Fatal("Ready after withdrawal")
