@@ -283,6 +283,14 @@ $(KEYCLOAK_JDK_STAMP):
 
 keycloak-test: wasm envoy keycloak ## the e2e tests against a real Keycloak (tokengate-proxy and Envoy)
 	$(E2E_ENV) $(KEYCLOAK_ENV) $(GO) test -count=1 -v ./e2e/keycloak/
+
+# Browser sign-in against the MLflow UI: also needs Chromium (Debian's
+# `apt-get install chromium`, or TOKENGATE_CHROMIUM); the screenshot of the
+# signed-in page is kept under build/out/artifacts.
+.PHONY: browser-test
+browser-test: wasm envoy keycloak e2e-clients ## headless Chromium signs in to the MLflow UI through Envoy and tokengate-proxy
+	@mkdir -p build/out/artifacts
+	$(E2E_ENV) $(KEYCLOAK_ENV) $(GO) test -count=1 -v -artifacts -outputdir $(CURDIR)/build/out/artifacts ./e2e/browser/
 # ---- end keycloak -----------------------------------------------------------
 
 # ---- native: tokengate as an Envoy dynamic module ---------------------------

@@ -51,12 +51,7 @@ func wasmOCI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 func TestEnvoyLoadsThePulledModuleOverHTTPOnlyWithItsSHA256(t *testing.T) {
 	t.Parallel()
 	wasmPath := os.Getenv("TOKENGATE_WASM")
-	if wasmPath == "" {
-		if os.Getenv("TOKENGATE_REQUIRE_E2E") == "1" {
-			t.Fatal("TOKENGATE_WASM is not set but TOKENGATE_REQUIRE_E2E=1: run `make test`")
-		}
-		t.Skip("TOKENGATE_WASM is not set; `make test` sets it")
-	}
+	envoytest.Need(t, wasmPath != "", "TOKENGATE_WASM is not set; `make test` sets it")
 	envoytest.Binary(t)
 
 	// An OCI registry in memory (go-containerregistry's, which speaks the

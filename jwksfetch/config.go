@@ -30,6 +30,10 @@ type providerConfig struct {
 	JWKSURI string          `json:"jwks_uri"`
 	JWKS    json.RawMessage `json:"jwks"`
 	Fetch   fetchSettings   `json:"fetch"`
+
+	// A multi-tenant provider: Issuer is a template (tenant.go).
+	Tenants    []string        `json:"tenants"`
+	TenantJWKS json.RawMessage `json:"tenant_jwks"`
 }
 
 // document is a parsed plugin configuration, kept as raw JSON so that
@@ -39,10 +43,11 @@ type document struct {
 	providers map[string]map[string]json.RawMessage
 	fetched   []string // providers whose key set jwksfetch fetches, sorted
 	configs   map[string]providerConfig
+	tenants   map[string]*tenantProvider // multi-tenant providers whose tenants' key sets it fetches (tenant.go)
 }
 
 func parseDocument(config []byte) (*document, error) {
-	d := &document{configs: map[string]providerConfig{}, providers: map[string]map[string]json.RawMessage{}}
+	d := &document{configs: map[string]providerConfig{}, providers: map[string]map[string]json.RawMessage{}, tenants: map[string]*tenantProvider{}}
 	// The plugin's strict reader first, so that both sides read the same
 	// document: encoding/json alone would take the last of two "corp"
 	// providers or two "issuer"s, the plugin would refuse them.
@@ -69,8 +74,16 @@ func parseDocument(config []byte) (*document, error) {
 			return nil, fmt.Errorf("jwksfetch: providers.%s: %w", name, err)
 		}
 		d.providers[name] = members
-		if p.Type == "passphrase" || len(p.JWKS) > 0 && string(p.JWKS) != "null" {
-			continue // a passphrase has no keys; inline keys are the user's
+		if p.Type != "passphrase" && p.multiTenant() {
+			// One key set per tenant, each fetched as a provider of its
+			// own named "<name>/<tenant>".
+			if err := d.addTenants(name, p); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if p.Type == "passphrase" || p.Type == "introspection" || len(p.JWKS) > 0 && string(p.JWKS) != "null" {
+			continue // a passphrase has no keys, an introspection provider asks its endpoint; inline keys are the user's
 		}
 		if p.JWKSURI == "" && p.Issuer == "" {
 			return nil, fmt.Errorf("jwksfetch: providers.%s: needs \"jwks\", \"jwks_uri\" or \"issuer\"", name)
@@ -78,13 +91,18 @@ func parseDocument(config []byte) (*document, error) {
 		d.configs[name] = p
 		d.fetched = append(d.fetched, name)
 	}
+	if err := d.checkTenantNames(); err != nil {
+		return nil, err
+	}
 	sort.Strings(d.fetched)
 	return d, nil
 }
 
 // render returns the configuration with jwks[name] filled in for every
 // fetched provider that has a key set, and without "jwks" for those that
-// have none, so that the plugin answers their tokens with 503.
+// have none, so that the plugin answers their tokens with 503. A
+// multi-tenant provider gets "tenant_jwks" the same way, from the sets of
+// its tenants (tenant.go).
 func (d *document) render(jwks map[string]json.RawMessage) ([]byte, error) {
 	provs := make(map[string]json.RawMessage, len(d.providers))
 	for name, members := range d.providers {
@@ -99,6 +117,11 @@ func (d *document) render(jwks map[string]json.RawMessage) ([]byte, error) {
 				delete(m, "jwks")
 			}
 			members = m
+		} else if tp, ok := d.tenants[name]; ok {
+			var err error
+			if members, err = tp.render(name, members, jwks); err != nil {
+				return nil, err
+			}
 		}
 		raw, err := json.Marshal(members)
 		if err != nil {

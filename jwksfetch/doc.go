@@ -12,7 +12,10 @@
 // to max_stale and then withdrawing it (the plugin answers 503, never lets a
 // token through), and publishing every change to its sinks. RequestRefresh
 // lets the proxy ask for an early fetch when it sees an unknown kid, with a
-// rate limit that a flood of forged kids cannot get around.
+// rate limit that a flood of forged kids cannot get around. A multi-tenant
+// provider (an "issuer" template with "tenants") gets one key set per
+// allowed tenant, each fetched and refreshed on its own and rendered into
+// its "tenant_jwks" (tenant.go).
 //
 // One-shot rendering:
 //

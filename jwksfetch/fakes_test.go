@@ -1,8 +1,6 @@
 package jwksfetch
 
 import (
-	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"sync"
@@ -84,74 +82,4 @@ func (c *fakeClock) waitAsked(t *testing.T, n int) []time.Duration {
 		}
 		time.Sleep(time.Millisecond)
 	}
-}
-
-// recorder is a sink that keeps every configuration it receives.
-type recorder struct {
-	mu      sync.Mutex
-	configs [][]byte
-	changed chan struct{}
-}
-
-func newRecorder() *recorder { return &recorder{changed: make(chan struct{}, 1)} }
-
-func (r *recorder) Publish(_ context.Context, config []byte) error {
-	r.mu.Lock()
-	r.configs = append(r.configs, bytes.Clone(config))
-	r.mu.Unlock()
-	select {
-	case r.changed <- struct{}{}:
-	default:
-	}
-	return nil
-}
-
-func (r *recorder) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.configs)
-}
-
-func (r *recorder) latest() []byte {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.configs) == 0 {
-		return nil
-	}
-	return r.configs[len(r.configs)-1]
-}
-
-// waitFor waits until the latest configuration satisfies ok and returns it.
-func (r *recorder) waitFor(t *testing.T, timeout time.Duration, what string, ok func([]byte) bool) []byte {
-	t.Helper()
-	deadline := time.After(timeout)
-	for {
-		if c := r.latest(); c != nil && ok(c) {
-			return c
-		}
-		select {
-		case <-r.changed:
-		case <-deadline:
-			t.Fatalf("no configuration where %s within %v; latest: %s", what, timeout, r.latest())
-		}
-	}
-}
-
-// start runs f until the test ends and checks that Run returns on cancel.
-func start(t *testing.T, f *Fetcher) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Run did not return after cancel")
-		}
-	})
 }

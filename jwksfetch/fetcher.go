@@ -42,6 +42,8 @@ type Fetcher struct {
 	published       []byte
 	publishes       uint64
 	publishFailures uint64
+
+	bundles bundleIssuer // the signed key bundle in force (bundle.go)
 }
 
 // provider is one fetched provider. Fields below mu are guarded by

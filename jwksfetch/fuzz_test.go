@@ -12,6 +12,7 @@ import (
 func FuzzRender(f *testing.F) {
 	f.Add([]byte(`{"realm":"r","providers":{"a":{"issuer":"https://i"},"b":{"jwks":{"keys":[]}}},"rules":[]}`))
 	f.Add([]byte(`{"providers":{"a":{"jwks_uri":"https://i/k","jwks":null,"fetch":{"refresh_seconds":60}}}}`))
+	f.Add([]byte(`{"providers":{"e":{"issuer":"https://i/{tenantid}/v2.0","tenants":["t1","t2"]},"f":{"issuer":"https://j/{tenantid}","tenants":["x"],"tenant_jwks":{"x":{"keys":[]}}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fe, err := New(data, WithLogger(quiet))
 		if err != nil {
@@ -33,6 +34,14 @@ func FuzzRender(f *testing.F) {
 			t.Fatalf("rendered configuration is not JSON: %v", err)
 		}
 		for _, name := range fe.order {
+			if provider, tenant, ok := fe.doc.tenantOf(name); ok {
+				var sets map[string]json.RawMessage
+				_ = json.Unmarshal(doc.Providers[provider]["tenant_jwks"], &sets)
+				if got := string(sets[tenant]); got != `{"keys":[]}` || doc.Providers[provider]["jwks"] != nil {
+					t.Fatalf("providers.%s.tenant_jwks.%s = %s (jwks %s)", provider, tenant, got, doc.Providers[provider]["jwks"])
+				}
+				continue
+			}
 			if got := string(doc.Providers[name]["jwks"]); got != `{"keys":[]}` {
 				t.Fatalf("providers.%s.jwks = %s", name, got)
 			}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/internal/fetchtest"
 	"github.com/tokengate/tokengate/internal/issuer"
 )
 
@@ -22,7 +23,7 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 	cfg := fmt.Sprintf(`{"providers":{"a":{"jwks_uri":%q},"b":{"jwks_uri":%q},"c":{"jwks_uri":"http://127.0.0.1:1/unreachable"}}}`, srv.URL+"/a", srv.URL+"/b")
 	before := runtime.NumGoroutine()
 	for i := 0; i < 3; i++ {
-		rec := newRecorder()
+		rec := fetchtest.NewRecorder()
 		f, err := New([]byte(cfg), WithHTTPClient(client), WithLogger(quiet), WithSink(rec))
 		if err != nil {
 			t.Fatal(err)
@@ -30,7 +31,9 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- f.Run(ctx) }()
-		rec.waitFor(t, 5*time.Second, "a and b have keys", func(c []byte) bool { return len(kidsIn(t, c, "a")) == 1 && len(kidsIn(t, c, "b")) == 1 })
+		rec.WaitFor(t, 5*time.Second, "a and b have keys", func(c []byte) bool {
+			return len(fetchtest.KidsIn(t, c, "a")) == 1 && len(fetchtest.KidsIn(t, c, "b")) == 1
+		})
 		f.RequestRefresh("a", "x")
 		cancel()
 		if err := <-done; err != nil {

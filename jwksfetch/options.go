@@ -35,6 +35,8 @@ type settings struct {
 	onDemandInterval time.Duration
 	unknownKidTTL    time.Duration
 	rand             func() float64
+
+	bundle bundleSettings // key bundles (bundle.go)
 }
 
 func defaultSettings() settings {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/internal/fetchtest"
 	"github.com/tokengate/tokengate/internal/issuer"
 	"github.com/tokengate/tokengate/internal/refreshapi"
 )
@@ -36,7 +37,7 @@ func TestRefreshEndpointAnswersWithTheFreshKeySet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start(t, f)
+	fetchtest.Run(t, f)
 	for deadline := time.Now().Add(5 * time.Second); !f.Ready(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("no first key set")

@@ -2,7 +2,6 @@ package jwksfetch
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,31 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/internal/fetchtest"
 	"github.com/tokengate/tokengate/internal/issuer"
 )
-
-// kidsIn returns the kids of provider's key set in config, or nil when it
-// has none.
-func kidsIn(t *testing.T, config []byte, provider string) []string {
-	t.Helper()
-	var doc struct {
-		Providers map[string]struct {
-			JWKS *struct{ Keys []struct{ Kid string } } `json:"jwks"`
-		} `json:"providers"`
-	}
-	if err := json.Unmarshal(config, &doc); err != nil {
-		t.Fatalf("rendered configuration is not JSON: %v", err)
-	}
-	p := doc.Providers[provider]
-	if p.JWKS == nil {
-		return nil
-	}
-	kids := []string{}
-	for _, k := range p.JWKS.Keys {
-		kids = append(kids, k.Kid)
-	}
-	return kids
-}
 
 func near(got, want time.Duration) bool {
 	d := got - want
@@ -78,16 +55,16 @@ func TestRunKeepsLastGoodKeysThroughHostileAnswers(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	clock := newFakeClock()
-	rec := newRecorder()
+	rec := fetchtest.NewRecorder()
 	cfg := fmt.Sprintf(`{"realm":"r","providers":{"corp":{"issuer":"https://idp.example","jwks_uri":%q,"fetch":{"max_stale_seconds":600}}}}`, srv.URL+"/keys")
 	f, err := New([]byte(cfg), WithClock(clock), WithSink(rec), WithLogger(quiet), almostOne)
 	if err != nil {
 		t.Fatal(err)
 	}
-	start(t, f)
+	fetchtest.Run(t, f)
 
 	asked := clock.waitAsked(t, 1)
-	first := rec.waitFor(t, 5*time.Second, "k1 is in force", func(c []byte) bool { return len(kidsIn(t, c, "corp")) == 1 })
+	first := rec.WaitFor(t, 5*time.Second, "k1 is in force", func(c []byte) bool { return len(fetchtest.KidsIn(t, c, "corp")) == 1 })
 	t.Run("the first fetch strips private members and honours max-age", func(t *testing.T) {
 		if strings.Contains(string(first), "c2VjcmV0") {
 			t.Fatalf("private member published: %s", first)
@@ -102,8 +79,8 @@ func TestRunKeepsLastGoodKeysThroughHostileAnswers(t *testing.T) {
 		if conditional.Load() != 1 || asked[1] != time.Minute {
 			t.Fatalf("conditional requests %d, next in %v", conditional.Load(), asked[1])
 		}
-		if st := f.Status()[0]; st.NotModified != 1 || rec.count() != 1 {
-			t.Fatalf("status %+v, publications %d", st, rec.count())
+		if st := f.Status()[0]; st.NotModified != 1 || rec.Count() != 1 {
+			t.Fatalf("status %+v, publications %d", st, rec.Count())
 		}
 	})
 	// From here every answer is bad; the last success was at +1m and
@@ -129,15 +106,15 @@ func TestRunKeepsLastGoodKeysThroughHostileAnswers(t *testing.T) {
 				t.Fatalf("backoff %v, want %v", next, step.wait)
 			}
 			cfg, _ := f.Config()
-			if got := kidsIn(t, cfg, "corp"); len(got) != 1 || got[0] != "k1" || rec.count() != 1 || !f.Ready() {
-				t.Fatalf("kids %v, publications %d, ready %v", got, rec.count(), f.Ready())
+			if got := fetchtest.KidsIn(t, cfg, "corp"); len(got) != 1 || got[0] != "k1" || rec.Count() != 1 || !f.Ready() {
+				t.Fatalf("kids %v, publications %d, ready %v", got, rec.Count(), f.Ready())
 			}
 		})
 	}
 	t.Run("at max_stale the key set is withdrawn and the plugin gets no jwks", func(t *testing.T) {
 		clock.Advance(next)
 		asked = clock.waitAsked(t, 8)
-		withdrawn := rec.waitFor(t, 5*time.Second, "corp has no jwks", func(c []byte) bool { return kidsIn(t, c, "corp") == nil })
+		withdrawn := rec.WaitFor(t, 5*time.Second, "corp has no jwks", func(c []byte) bool { return fetchtest.KidsIn(t, c, "corp") == nil })
 		if f.Ready() || !strings.Contains(string(withdrawn), `"realm":"r"`) {
 			t.Fatalf("ready %v, config %s", f.Ready(), withdrawn)
 		}
@@ -153,8 +130,8 @@ func TestRunKeepsLastGoodKeysThroughHostileAnswers(t *testing.T) {
 	t.Run("the provider's return restores keys", func(t *testing.T) {
 		mode.Store("ok2")
 		clock.Advance(next)
-		got := rec.waitFor(t, 5*time.Second, "k2 is in force", func(c []byte) bool { return len(kidsIn(t, c, "corp")) == 1 })
-		if kids := kidsIn(t, got, "corp"); kids[0] != "k2" || !f.Ready() {
+		got := rec.WaitFor(t, 5*time.Second, "k2 is in force", func(c []byte) bool { return len(fetchtest.KidsIn(t, c, "corp")) == 1 })
+		if kids := fetchtest.KidsIn(t, got, "corp"); kids[0] != "k2" || !f.Ready() {
 			t.Fatalf("kids %v ready %v", kids, f.Ready())
 		}
 	})
@@ -175,7 +152,7 @@ func TestRequestRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start(t, f)
+	fetchtest.Run(t, f)
 	clock.waitAsked(t, 1)
 
 	fetched := 1
@@ -247,20 +224,20 @@ func TestFetchesForOneURLAreCoalesced(t *testing.T) {
 	t.Cleanup(srv.Close)
 	url = srv.URL + "/keys"
 	cfg := fmt.Sprintf(`{"providers":{"a":{"jwks_uri":%q},"b":{"jwks_uri":%q}}}`, url, url)
-	rec := newRecorder()
+	rec := fetchtest.NewRecorder()
 	var err error
 	f, err = New([]byte(cfg), WithClock(newFakeClock()), WithLogger(quiet), WithSink(rec))
 	if err != nil {
 		t.Fatal(err)
 	}
-	start(t, f)
-	got := rec.waitFor(t, 5*time.Second, "both providers have keys", func(c []byte) bool {
-		return len(kidsIn(t, c, "a")) == 1 && len(kidsIn(t, c, "b")) == 1
+	fetchtest.Run(t, f)
+	got := rec.WaitFor(t, 5*time.Second, "both providers have keys", func(c []byte) bool {
+		return len(fetchtest.KidsIn(t, c, "a")) == 1 && len(fetchtest.KidsIn(t, c, "b")) == 1
 	})
 	if !<-joined || requests.Load() != 1 {
 		t.Fatalf("%d requests for two providers sharing a URL, want 1 (config %s)", requests.Load(), got)
 	}
-	if rec.count() != 1 {
-		t.Fatalf("%d publications, want 1: the first publication waits for every provider", rec.count())
+	if rec.Count() != 1 {
+		t.Fatalf("%d publications, want 1: the first publication waits for every provider", rec.Count())
 	}
 }

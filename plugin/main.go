@@ -52,6 +52,8 @@ type plugin struct {
 	metrics *metrics.Metrics
 	hooks   hooks     // empty unless built with -tags tokengate_testhooks
 	free    []*stream // streams that are done, for the next ones to reuse
+
+	bundle bundleState // key bundles (bundle.go)
 }
 
 func (p *plugin) OnPluginStart(size int) types.OnPluginStartStatus {
@@ -75,6 +77,7 @@ func (p *plugin) OnPluginStart(size int) types.OnPluginStartStatus {
 	}
 	p.gate = g
 	p.metrics = metrics.Define(proxywasm.Host{}, g.Providers(), gate.Codes())
+	p.startBundles()
 	if err := proxywasm.SetTickPeriod(metrics.TickMillis); err != nil {
 		// Without ticks the counts still reach the host every
 		// metrics.FlushEvery decisions.
@@ -84,11 +87,13 @@ func (p *plugin) OnPluginStart(size int) types.OnPluginStartStatus {
 	return types.OnPluginStartStatusOK
 }
 
-// OnTick hands the counts held in the module to the host.
+// OnTick hands the counts held in the module to the host, and polls for key
+// bundles when the configuration takes them.
 func (p *plugin) OnTick() {
 	if p.metrics != nil {
 		p.metrics.Flush()
 	}
+	p.bundleTick() // polls for key bundles, when configured (bundle.go)
 }
 
 // OnPluginDone runs when the host deletes this configuration's context: its

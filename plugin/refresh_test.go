@@ -39,14 +39,7 @@ func answer(status int, contentType string, body []byte) *http.Response {
 func TestPluginPausesForAKeyRefresh(t *testing.T) { forEachEnvoy(t, testPluginPausesForAKeyRefresh) }
 
 func testPluginPausesForAKeyRefresh(t *testing.T, opts ...testhost.Option) {
-	idp := newIssuer(t)
-	oldSet := idp.JWKS()
-	rotated, err := issuer.NewKey(issuer.ES256, "rotated")
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp.Keys = append(idp.Keys, rotated)
-	newSet := idp.JWKS()
+	idp, oldSet, newSet := rotatedIssuer(t)
 	newToken := "Bearer " + token(t, idp, nil, issuer.WithKey("rotated"))
 	cfg := `{"refresh": {"cluster": "jwksfetch", "timeout_ms": 300},
 	  "providers": {"corp": {"issuer": "` + iss + `", "audiences": ["` + aud + `"], "jwks": ` + string(oldSet) + `,
@@ -157,14 +150,7 @@ func testPluginPausesForAKeyRefresh(t *testing.T, opts ...testhost.Option) {
 // while it waits for a key refresh is skipped when the answer arrives, and
 // the answer's key set is installed all the same.
 func TestPluginForgetsAPausedRequestWhoseClientLeft(t *testing.T) {
-	idp := newIssuer(t)
-	oldSet := idp.JWKS()
-	rotated, err := issuer.NewKey(issuer.ES256, "rotated")
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp.Keys = append(idp.Keys, rotated)
-	newSet := idp.JWKS()
+	idp, oldSet, newSet := rotatedIssuer(t)
 	release := make(chan struct{})
 	rt := fetcherFunc(func(r *http.Request) (*http.Response, error) {
 		<-release
@@ -202,4 +188,19 @@ func TestPluginForgetsAPausedRequestWhoseClientLeft(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// rotatedIssuer is an issuer whose key set gained a key, kid "rotated":
+// the set before (oldSet, as the plugin is configured) and after (newSet, as
+// the fetcher answers a refresh).
+func rotatedIssuer(t *testing.T) (idp *issuer.Issuer, oldSet, newSet []byte) {
+	t.Helper()
+	idp = newIssuer(t)
+	oldSet = idp.JWKS()
+	rotated, err := issuer.NewKey(issuer.ES256, "rotated")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp.Keys = append(idp.Keys, rotated)
+	return idp, oldSet, idp.JWKS()
 }

@@ -3,8 +3,6 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/tokengate/tokengate/internal/refreshapi"
 	"github.com/tokengate/tokengate/plugin/internal/gate"
+	"github.com/tokengate/tokengate/plugin/internal/metrics"
 	"github.com/tokengate/tokengate/plugin/internal/proxywasm"
 )
 
@@ -53,6 +52,12 @@ func (s *stream) decide(headers [][2]string) types.Action {
 	start := proxywasm.GetCurrentTime()
 	d := s.plugin.gate.Decide(&gate.Request{Headers: headers}, start)
 	if !d.Allow && d.UnknownKID && s.pause(&d, headers, start) {
+		return types.ActionPause
+	}
+	if d.Introspect != nil && s.introspect(&d, headers, start) { // introspect.go
+		return types.ActionPause
+	}
+	if d.Login != nil && s.signIn(&d, start) { // a sign-in step waiting for the token endpoint (login.go)
 		return types.ActionPause
 	}
 	return s.finish(&d, start)
@@ -135,108 +140,100 @@ func (s *stream) pause(d *gate.Decision, headers [][2]string, now time.Time) boo
 	case gate.RefreshNone:
 		return false
 	case gate.RefreshSend:
-		provider := d.Provider
+		provider, tenant := d.Provider, d.Tenant // a tenant of a multi-tenant provider has a key set of its own
 		_, err := proxywasm.DispatchHTTPCall(call.Upstream, call.Headers, nil, call.TimeoutMillis, func(numHeaders, bodySize, _ int) {
-			p.refreshed(provider, numHeaders, bodySize)
+			p.refreshed(provider, tenant, numHeaders, bodySize)
 		})
 		if err != nil {
-			proxywasm.LogWarn("cannot send the key refresh request for provider " + provider + " to " + call.Upstream +
+			proxywasm.LogWarn("cannot send the key refresh request for " + keySetOf(provider, tenant) + " to " + call.Upstream +
 				": " + err.Error() + "; is there an upstream (Envoy cluster) of that name?")
-			p.gate.FinishRefresh(provider, nil, now) // this request was the only one waiting
+			p.gate.FinishTenantRefresh(provider, tenant, nil, now) // this request was the only one waiting
 			return false
 		}
-		proxywasm.LogInfo("token for provider " + provider + " names an unknown kid: request paused, asked " + call.Upstream + " for the provider's keys")
+		proxywasm.LogInfo("token for " + keySetOf(provider, tenant) + " names an unknown kid: request paused, asked " + call.Upstream + " for its keys")
 	}
 	s.paused = cloneHeaders(headers)
 	s.arrived = now
 	paused[s.id] = s
+	p.metrics.Paused()
 	return true
 }
 
-// refreshed is the answer to the refresh call for provider: it installs the
-// key set the fetcher sent, if any, and finishes every request that waited.
-func (p *plugin) refreshed(provider string, numHeaders, bodySize int) {
-	now := proxywasm.GetCurrentTime()
-	jwks, err := keySet(numHeaders, bodySize)
-	if err != nil {
-		proxywasm.LogWarn("key refresh for provider " + provider + " failed, keeping its keys: " + err.Error())
+// keySetOf names, for logs, the key set of provider, or of one tenant of a
+// multi-tenant provider.
+func keySetOf(provider, tenant string) string {
+	if tenant == "" {
+		return "provider " + provider
 	}
-	ids, warnings, err := p.gate.FinishRefresh(provider, jwks, now)
+	return "provider " + provider + " (tenant " + tenant + ")"
+}
+
+// refreshed is the answer to the refresh call for provider (and tenant,
+// for a multi-tenant provider): it installs the key set the fetcher sent, if
+// any, and finishes every request that waited.
+func (p *plugin) refreshed(provider, tenant string, numHeaders, bodySize int) {
+	now := proxywasm.GetCurrentTime()
+	jwks, err := p.refreshAnswer(provider, tenant, numHeaders, bodySize, now) // a key set, or a signed bundle (bundle.go)
+	if err != nil {
+		proxywasm.LogWarn("key refresh for " + keySetOf(provider, tenant) + " failed, keeping its keys: " + err.Error())
+	}
+	ids, warnings, err := p.gate.FinishTenantRefresh(provider, tenant, jwks, now)
 	for _, w := range warnings {
-		proxywasm.LogWarn("key refresh for provider " + provider + ": " + w)
+		proxywasm.LogWarn("key refresh for " + keySetOf(provider, tenant) + ": " + w)
 	}
 	if err != nil {
 		proxywasm.LogWarn(err.Error())
 	} else if jwks != nil {
-		proxywasm.LogInfo("key refresh: installed the fetcher's key set for provider " + provider)
+		proxywasm.LogInfo("key refresh: installed the fetcher's key set for " + keySetOf(provider, tenant))
 	}
 	for _, id := range ids {
 		s := paused[id]
 		delete(paused, id)
 		if s != nil && s.id == id && s.paused != nil {
-			s.resume(now)
+			s.resume(now, numHeaders == 0)
+		} else {
+			p.metrics.Resumed(metrics.PauseAbandoned, 0)
 		}
 	}
 }
 
-// keySet reads the fetcher's answer: the key set, or why there is none.
-func keySet(numHeaders, bodySize int) ([]byte, error) {
-	if numHeaders == 0 {
-		return nil, errors.New("the call failed (timeout, connection failure, or no such upstream)")
-	}
-	headers, err := proxywasm.GetHTTPCallResponseHeaders()
+// keySet reads the fetcher's answer: the key set, or why there is none. An
+// answer about a tenant must say it is that tenant's (refreshapi.CheckTenant).
+func keySet(numHeaders, bodySize int, tenant string) ([]byte, error) {
+	h, err := readCallHead(numHeaders)
 	if err != nil {
-		return nil, errors.New("reading the answer's headers: " + err.Error())
-	}
-	var status, contentType string
-	for _, h := range headers {
-		switch h[0] {
-		case ":status":
-			status = h[1]
-		case "content-type":
-			contentType = h[1]
-		}
-	}
-	if err := refreshapi.CheckAnswer(status, contentType, bodySize); err != nil {
 		return nil, err
 	}
-	body, err := proxywasm.GetHTTPCallResponseBody(bodySize)
-	if err != nil {
-		return nil, errors.New("reading the answer's body: " + err.Error())
+	if err := refreshapi.CheckAnswer(h.status, h.contentType, bodySize); err != nil {
+		return nil, err
 	}
-	return bytes.Clone(body), nil
+	if err := refreshapi.CheckTenant(tenant, h.header(refreshapi.TenantHeader)); err != nil {
+		return nil, err
+	}
+	return readCallBody(bodySize)
 }
 
 // resume decides a paused request again, with the keys the refresh left in
-// force, and lets it go upstream or answers it. A request that is gone (the
-// client left) is skipped.
-func (s *stream) resume(now time.Time) {
+// force, and lets it go upstream or answers it; unanswered says the call
+// brought no answer.
+func (s *stream) resume(now time.Time, unanswered bool) {
 	headers := s.paused
 	s.paused = nil
-	if err := proxywasm.SetEffectiveContext(s.id); err != nil {
-		return
-	}
-	defer func() {
-		// Fail closed, as a panic in the request-headers callback does.
-		if r := recover(); r != nil {
-			msg := "(non-error value)"
-			switch v := r.(type) {
-			case string:
-				msg = v
-			case error:
-				msg = v.Error()
-			}
-			proxywasm.LogError("finishing a request paused for a key refresh: " + msg)
-			_ = proxywasm.SendHTTPResponse(500, [][2]string{{"content-type", "application/json"}},
-				[]byte(`{"error":"internal_error","error_description":"the authentication filter failed; the request was refused"}`))
+	settled := s.settle("a key refresh", now, func() gate.Decision {
+		d := s.plugin.gate.Decide(&gate.Request{Headers: headers}, now)
+		outcome := metrics.PauseAllowed
+		switch {
+		case d.Allow:
+		case unanswered:
+			outcome = metrics.PauseTimedOut
+		default:
+			outcome = metrics.PauseDenied
 		}
-	}()
-	d := s.plugin.gate.Decide(&gate.Request{Headers: headers}, now)
-	proxywasm.LogInfo("request paused for a key refresh for " + strconv.FormatInt(now.Sub(s.arrived).Milliseconds(), 10) + " ms decided again")
-	if s.finish(&d, now) == types.ActionContinue {
-		if err := proxywasm.ResumeHTTPRequest(); err != nil {
-			panic("resuming the request: " + err.Error())
-		}
+		s.plugin.metrics.Resumed(outcome, now.Sub(s.arrived))
+		return d
+	})
+	if !settled {
+		s.plugin.metrics.Resumed(metrics.PauseAbandoned, 0)
 	}
 }
 

@@ -43,6 +43,10 @@ type Bootstrap struct {
 	// Remote, if set, has Envoy download the module over HTTP and check its
 	// SHA-256 (vm_config.code.remote) instead of reading WasmPath.
 	Remote *Remote
+	// Clusters are more upstreams the plugin's HTTP calls can name, such
+	// as a provider's introspection endpoint ("introspection": {"cluster":
+	// ...}); see Cluster (clusters.go).
+	Clusters []Cluster
 }
 
 // Remote is a module Envoy downloads: URL on loopback port OriginPort,
@@ -93,6 +97,9 @@ func Render(b Bootstrap) ([]byte, error) {
 	}
 	if b.JWKSFetchPort != 0 && b.ECDS == nil {
 		b.PluginConfig = string(refreshapi.EnableByDefault([]byte(b.PluginConfig)))
+	}
+	if err := checkClusters(b.Clusters); err != nil {
+		return nil, err
 	}
 	if b.FailurePolicy == "" {
 		b.FailurePolicy = "FAIL_RELOAD"

@@ -40,6 +40,9 @@ type WasmPlugin struct {
 	ImagePullPolicy string
 	// PluginName is the root_id (default tokengate).
 	PluginName string
+	// Bundle, if set, adds the "bundle" section that makes the plugin poll
+	// signed key bundles from the jwksfetch Service (bundle.go).
+	Bundle *Bundle
 }
 
 // DefaultPluginConfig is the example configuration of the checked-in
@@ -139,6 +142,12 @@ func render(p WasmPlugin, placeholder bool) ([]byte, error) {
 	cfg := p.PluginConfig
 	if cfg == nil {
 		cfg = []byte(DefaultPluginConfig)
+	}
+	if p.Bundle != nil {
+		var err error
+		if cfg, err = withBundle(cfg, *p.Bundle); err != nil {
+			return nil, err
+		}
 	}
 	pc, err := indentObject(cfg)
 	if err != nil {

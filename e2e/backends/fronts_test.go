@@ -226,17 +226,7 @@ func startEnvoy(t *testing.T, cfg string, upstreamPort int) *front {
 	}
 	e := envoytest.Start(t, yaml, admin, envoytest.Options{Concurrency: 1})
 	addr := fmt.Sprintf("127.0.0.1:%d", listen)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("envoy's listener did not accept connections within 30s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	envoytest.WaitListening(t, addr, 30*time.Second)
 	t.Cleanup(func() {
 		if bad := e.WasmErrors(); len(bad) > 0 {
 			t.Errorf("envoy logged %d Wasm errors, first: %s", len(bad), bad[0])

@@ -23,19 +23,6 @@ import (
 	"github.com/tokengate/tokengate/internal/wasmbuild"
 )
 
-// need skips the test, or fails it under TOKENGATE_REQUIRE_E2E=1, when a
-// prerequisite is missing.
-func need(t *testing.T, ok bool, what string) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("TOKENGATE_REQUIRE_E2E") == "1" {
-		t.Fatalf("%s, and TOKENGATE_REQUIRE_E2E=1: run `make e2e-clients`", what)
-	}
-	t.Skipf("%s; `make e2e-clients` prepares it", what)
-}
-
 func moduleRoot(t *testing.T) string {
 	t.Helper()
 	root, err := wasmbuild.ModuleRoot()
@@ -62,8 +49,8 @@ func python(t *testing.T) string {
 	envoytest.Binary(t)
 	py := filepath.Join(moduleRoot(t), ".venv", "bin", "python")
 	_, err := os.Stat(py)
-	need(t, err == nil, "the Python environment .venv is missing")
-	need(t, pythonImports() == nil, "the Python environment lacks h2o_authn, httpx, mlflow or mlflow_oidc_client")
+	envoytest.Need(t, err == nil, "the Python environment .venv is missing; `make e2e-clients` prepares it")
+	envoytest.Need(t, pythonImports() == nil, "the Python environment lacks h2o_authn, httpx, mlflow or mlflow_oidc_client; `make e2e-clients` prepares it")
 	return py
 }
 
@@ -106,10 +93,10 @@ func startProvider(t *testing.T, aud string) *provider {
 	t.Helper()
 	envoytest.Binary(t)
 	node, err := exec.LookPath("node")
-	need(t, err == nil, "node is not on PATH")
+	envoytest.Need(t, err == nil, "node is not on PATH")
 	dir := filepath.Join(moduleRoot(t), "e2e", "clients", "op")
 	_, err = os.Stat(filepath.Join(dir, "node_modules", "oidc-provider"))
-	need(t, err == nil, "e2e/clients/op/node_modules lacks oidc-provider")
+	envoytest.Need(t, err == nil, "e2e/clients/op/node_modules lacks oidc-provider; `make e2e-clients` prepares it")
 	port := envoytest.FreePort(t)
 	certPath, keyPath, client := loopbackCert(t, t.TempDir())
 	cmd := exec.Command(node, "op.mjs", fmt.Sprint(port), aud)

@@ -4,111 +4,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tokengate/tokengate/e2e/internal/mlflowtest"
 )
 
-// mlflowServer is a running `mlflow server`.
-type mlflowServer struct {
-	Port   int
-	exited chan struct{}
-	log    string
-}
-
-// startMLflow starts `mlflow server` with a SQLite store in a temporary
-// directory on loopback; it does not wait for it (see wait), so that Envoy
-// can start meanwhile. The server and the processes it spawns form one
-// process group, which the cleanup kills.
-func startMLflow(t *testing.T) *mlflowServer {
+// startMLflow starts `mlflow server` from .venv (mlflowtest.Start).
+func startMLflow(t *testing.T) *mlflowtest.Server {
 	t.Helper()
-	py := python(t)
-	dir := t.TempDir()
-	s := &mlflowServer{Port: freePort(t), exited: make(chan struct{}), log: filepath.Join(dir, "server.log")}
-	cmd := exec.Command(filepath.Join(filepath.Dir(py), "mlflow"), "server",
-		"--backend-store-uri", "sqlite:///"+filepath.Join(dir, "mlflow.db"),
-		"--default-artifact-root", filepath.Join(dir, "artifacts"),
-		"--host", "127.0.0.1", "--port", fmt.Sprint(s.Port), "--workers", "1",
-		"--allowed-hosts", "127.0.0.1:*,localhost:*")
-	cmd.Dir = dir
-	// The job runner (several huey consumers) serves MLflow's GenAI jobs,
-	// which tracking does not use.
-	cmd.Env = append(os.Environ(), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	logf, err := os.Create(s.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = cmd.Wait(); close(s.exited) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-s.exited
-		_ = logf.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(s.log)
-			t.Logf("mlflow server log:\n%s", b)
-		}
-	})
-	return s
-}
-
-// wait returns once the server answers /health.
-func (s *mlflowServer) wait(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(120 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/health", s.Port))
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		select {
-		case <-s.exited:
-			b, _ := os.ReadFile(s.log)
-			t.Fatalf("mlflow server exited during start-up:\n%s", b)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	t.Fatal("mlflow server did not answer /health within 120s")
-}
-
-// upstreamTap sits between Envoy and the MLflow server: it counts the API
-// requests that reach the server and those that still carry an
-// Authorization header (tokengate removes the token by default).
-type upstreamTap struct {
-	api, withAuthorization atomic.Int64
-}
-
-func tapUpstream(t *testing.T, serverPort int) (*upstreamTap, int) {
-	t.Helper()
-	target, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", serverPort))
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	tap := &upstreamTap{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			tap.api.Add(1)
-		}
-		if r.Header.Get("Authorization") != "" {
-			tap.withAuthorization.Add(1)
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return tap, port(t, srv.URL)
+	return mlflowtest.Start(t, filepath.Join(filepath.Dir(python(t)), "mlflow"))
 }
 
 // oidcClientConf is one [[tool.mlflow-oidc-client.tracking-servers]] entry.
@@ -177,9 +85,10 @@ func TestMLflowWithOIDCClient(t *testing.T) {
 	start := time.Now()
 	server := startMLflow(t)
 	op := startProvider(t, resource)
-	tap, tapPort := tapUpstream(t, server.Port)
+	tap := mlflowtest.NewTap(t, server.Port, "")
+	tapPort := tap.Port
 	base := startEnvoy(t, renderKeys(t, mlflowPluginConfig(op.Issuer, op.fetchSettings(), resource, idClient)), tapPort)
-	server.wait(t)
+	server.Wait(t, 120*time.Second)
 	t.Logf("provider, mlflow server and Envoy ready: %v", time.Since(start).Round(time.Millisecond))
 
 	// Every client gets its own HOME: mlflow-oidc-client caches tokens in
@@ -204,10 +113,10 @@ func TestMLflowWithOIDCClient(t *testing.T) {
 			unconfiguredFlow(t, base, clientEnv)
 		})
 	})
-	if n := tap.withAuthorization.Load(); n != 0 {
+	if n := tap.WithAuthorization.Load(); n != 0 {
 		t.Errorf("%d requests reached the MLflow server with an Authorization header; tokengate removes the token", n)
 	}
-	if tap.api.Load() == 0 {
+	if tap.API.Load() == 0 {
 		t.Error("no API request reached the MLflow server")
 	}
 }

@@ -30,16 +30,25 @@ import (
 func Binary(t testing.TB) string {
 	t.Helper()
 	bin := os.Getenv("TOKENGATE_ENVOY")
-	if bin == "" {
-		if os.Getenv("TOKENGATE_REQUIRE_E2E") == "1" {
-			t.Fatal("TOKENGATE_ENVOY is not set but TOKENGATE_REQUIRE_E2E=1: run `make e2e`, which installs Envoy")
-		}
-		t.Skip("TOKENGATE_ENVOY is not set; `make e2e` installs Envoy and runs this test")
-	}
+	Need(t, bin != "", "TOKENGATE_ENVOY is not set; `make e2e` installs Envoy and runs this test")
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("TOKENGATE_ENVOY=%s: %v", bin, err)
 	}
 	return bin
+}
+
+// Need skips the test when a prerequisite is missing (ok is false), saying
+// what, or fails it when TOKENGATE_REQUIRE_E2E=1 (make test and CI): CI
+// must never pass by skipping the real thing.
+func Need(t testing.TB, ok bool, what string) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if os.Getenv("TOKENGATE_REQUIRE_E2E") == "1" {
+		t.Fatal(what + ", and TOKENGATE_REQUIRE_E2E=1 makes that a failure")
+	}
+	t.Skip(what)
 }
 
 // FreePort returns a loopback TCP port that was free a moment ago.
@@ -243,4 +252,21 @@ func tail(s string, lines int) string {
 		ls = ls[len(ls)-lines:]
 	}
 	return strings.Join(ls, "\n")
+}
+
+// WaitListening waits until addr accepts TCP connections (an Envoy listener
+// whose filter chain came over ECDS opens only once the filter is there),
+// failing the test after timeout.
+func WaitListening(t testing.TB, addr string, timeout time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); ; {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing accepts connections on %s after %v", addr, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

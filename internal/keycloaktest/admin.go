@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"path"
@@ -60,26 +61,49 @@ type Client struct {
 // CreateClient creates a confidential client of realm with a random secret
 // and the client credentials grant enabled (a service-account user).
 func (k *Keycloak) CreateClient(realm, clientID string, o ClientOptions) (Client, error) {
+	auds := o.Audiences
+	if o.Audience {
+		auds = append([]string{clientID}, auds...)
+	}
+	c, err := k.createConfidential(realm, clientID, map[string]any{
+		"serviceAccountsEnabled": true, "standardFlowEnabled": false,
+		"directAccessGrantsEnabled": o.DirectAccessGrants,
+	}, auds)
+	if err != nil {
+		return Client{}, err
+	}
+	for _, name := range o.DefaultScopes {
+		id, err := k.clientScopeID(realm, name)
+		if err != nil {
+			return Client{}, err
+		}
+		_, err = k.admin(http.MethodPut, k.clientPath(realm, c.ID)+"/default-client-scopes/"+url.PathEscape(id), nil, nil)
+		if err != nil {
+			return Client{}, wrap(err, "adding client scope %q to client %q", name, clientID)
+		}
+	}
+	return c, nil
+}
+
+// createConfidential creates a confidential client of realm with a random
+// secret, the members of rep (its flows), and an audience mapper per
+// audience; the first mapper of a client's own audience is named
+// "audience".
+func (k *Keycloak) createConfidential(realm, clientID string, rep map[string]any, audiences []string) (Client, error) {
 	secret := make([]byte, 16)
 	if _, err := rand.Read(secret); err != nil {
 		return Client{}, fmt.Errorf("keycloaktest: %w", err)
 	}
 	c := Client{ClientID: clientID, Secret: hex.EncodeToString(secret)}
-	rep := map[string]any{
+	maps.Copy(rep, map[string]any{
 		"clientId": clientID, "enabled": true, "protocol": "openid-connect",
 		"publicClient": false, "clientAuthenticatorType": "client-secret", "secret": c.Secret,
-		"serviceAccountsEnabled": true, "standardFlowEnabled": false,
-		"directAccessGrantsEnabled": o.DirectAccessGrants,
-	}
-	auds := o.Audiences
-	if o.Audience {
-		auds = append([]string{clientID}, auds...)
-	}
+	})
 	var mappers []any
-	for i, aud := range auds {
-		name := "audience"
-		if i > 0 {
-			name += "-" + aud
+	for i, aud := range audiences {
+		name := "audience-" + aud
+		if i == 0 && aud == clientID {
+			name = "audience"
 		}
 		mappers = append(mappers, map[string]any{
 			"name": name, "protocol": "openid-connect", "protocolMapper": "oidc-audience-mapper",
@@ -95,16 +119,6 @@ func (k *Keycloak) CreateClient(realm, clientID string, o ClientOptions) (Client
 		return Client{}, wrap(err, "creating client %q in realm %q", clientID, realm)
 	}
 	c.ID = path.Base(loc)
-	for _, name := range o.DefaultScopes {
-		id, err := k.clientScopeID(realm, name)
-		if err != nil {
-			return Client{}, err
-		}
-		_, err = k.admin(http.MethodPut, k.clientPath(realm, c.ID)+"/default-client-scopes/"+url.PathEscape(id), nil, nil)
-		if err != nil {
-			return Client{}, wrap(err, "adding client scope %q to client %q", name, clientID)
-		}
-	}
 	return c, nil
 }
 

@@ -5,7 +5,9 @@
 // key set (at most once per interval, coalesced), waits for that fetch (at
 // most MaxWait), and answers 200 with the key set now in force as the body
 // (ContentType). The plugin installs that set and decides the paused request
-// again. The plugin builds the request and reads the answer
+// again. For one tenant of a multi-tenant provider the request also names
+// the tenant, and the answer says whose key set it is (tenant.go). The
+// plugin builds the request and reads the answer
 // (plugin/internal/gate, plugin/stream.go), jwksfetch serves it
 // (jwksfetch.AdminHandler), and tokengate-proxy routes it to its in-process
 // fetcher under the upstream name Upstream. Both sides import this package,
@@ -66,34 +68,46 @@ func Target(path, provider, kid string) string {
 }
 
 // Parse reads the provider and kid of a refresh request's raw query.
-// Unknown parameters are ignored; a repeated one is an error.
+// Unknown parameters are ignored; a repeated one is an error. A request
+// about one tenant of a multi-tenant provider also names the tenant, which
+// Parse leaves out: a fetcher that serves such providers reads requests
+// with ParseRequest.
 func Parse(rawQuery string) (provider, kid string, err error) {
+	r, err := ParseRequest(rawQuery)
+	return r.Provider, r.KID, err
+}
+
+// parse reads the provider, tenant and kid of a raw query.
+func parse(rawQuery string) (provider, tenant, kid string, err error) {
 	seen := map[string]bool{}
 	for q := rawQuery; q != ""; {
 		var kv string
 		kv, q, _ = strings.Cut(q, "&")
 		k, v, _ := strings.Cut(kv, "=")
-		if k != paramProvider && k != paramKID {
+		if k != paramProvider && k != paramKID && k != paramTenant {
 			continue
 		}
 		if seen[k] {
-			return "", "", errors.New("refreshapi: query parameter " + k + " given twice")
+			return "", "", "", errors.New("refreshapi: query parameter " + k + " given twice")
 		}
 		seen[k] = true
 		d, ok := unescape(v)
 		if !ok {
-			return "", "", errors.New("refreshapi: query parameter " + k + " is not percent-encoded correctly")
+			return "", "", "", errors.New("refreshapi: query parameter " + k + " is not percent-encoded correctly")
 		}
-		if k == paramProvider {
+		switch k {
+		case paramProvider:
 			provider = d
-		} else {
+		case paramTenant:
+			tenant = d
+		default:
 			kid = d
 		}
 	}
 	if provider == "" {
-		return "", "", ErrNoProvider
+		return "", "", "", ErrNoProvider
 	}
-	return provider, kid, nil
+	return provider, tenant, kid, nil
 }
 
 // CheckAnswer checks the status, content type and body size of the

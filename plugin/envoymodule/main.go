@@ -4,6 +4,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 	"sync"
 
 	"github.com/tokengate/tokengate/plugin/envoymodule/internal/dynmod"
@@ -70,6 +71,14 @@ func newConfig(cfg []byte, workers int) (*config, []string, error) {
 			// the filter state would otherwise never see it.
 			return nil, warnings, errors.New("tokengate: configuration refused: envoy_filter_state: the native module " +
 				"does not write filter state; use the Wasm module, or remove envoy_filter_state")
+		}
+		if c := g.Callouts(); len(c) > 0 {
+			// Refused rather than ignored: browsers would be sent to sign
+			// in with no way back, opaque tokens and bundle-fed providers
+			// would be refused forever.
+			return nil, warnings, errors.New("tokengate: configuration refused: " + strings.Join(c, ", ") +
+				": the native module makes no HTTP calls, which these need (token requests, introspection, key bundles); " +
+				"use the Wasm module, or remove them")
 		}
 		return &worker{gate: g}, warnings, nil
 	}

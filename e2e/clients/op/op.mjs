@@ -9,10 +9,16 @@
 //   scoring-cli (public)       authorization_code + refresh_token, offline_access (h2o_authn)
 //   mlflow-cli (public,        authorization_code with PKCE on any loopback port
 //     native)                  (mlflow-oidc-client's interactive login, use-id-token)
+//   opaque-cc / opaque-secret  client_credentials without a resource: opaque tokens
+//   tokengate / tokengate-secret  no grant; calls the introspection endpoint
+//                              (/token/introspection, RFC 7662) as a resource server
+// Revocation (/token/revocation, RFC 7009) is on: a client revokes its own
+// opaque tokens, and introspection answers "active": false for them after.
 // The access tokens of cc-client and scoring-cli are JWTs (RS256) whose aud
 // is the requested resource indicator, AUDIENCE by default. mlflow-cli asks
 // for no resource, so its access token is an opaque userinfo token and only
-// its ID token (aud "mlflow-cli") is a JWT. Logging in needs no password:
+// its ID token (aud "mlflow-cli") is a JWT; opaque-cc's tokens are opaque
+// too, and only introspection tells what they grant. Logging in needs no password:
 // GET /interaction/<uid> signs in "alice" and grants what was asked.
 // GET /e2e/expired-token?aud=X returns an access token for X, signed with
 // the provider's key, that expired ten minutes ago: what a client holds when
@@ -70,15 +76,32 @@ const provider = new Provider(issuer, {
       redirect_uris: ['http://127.0.0.1/oauth2/callback'],
       scope: 'openid',
     },
+    {
+      client_id: 'opaque-cc',
+      client_secret: 'opaque-secret',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      scope: 'score',
+    },
+    {
+      client_id: 'tokengate',
+      client_secret: 'tokengate-secret',
+      grant_types: [],
+      response_types: [],
+      redirect_uris: [],
+    },
   ],
   scopes: ['openid', 'offline_access', 'score'],
   findAccount: (ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      defaultResource: (ctx, client) => (client?.clientId === 'mlflow-cli' ? undefined : audience),
+      defaultResource: (ctx, client) => (['mlflow-cli', 'opaque-cc'].includes(client?.clientId) ? undefined : audience),
       useGrantedResource: () => true,
       getResourceServerInfo: (ctx, resource) => resourceServer(resource),
     },

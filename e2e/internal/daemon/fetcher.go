@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -96,15 +95,6 @@ func (f *Fetcher) StartEnvoy(t testing.TB, upstreamPort int) (*envoytest.Envoy, 
 		}
 	})
 	addr := fmt.Sprintf("127.0.0.1:%d", listen)
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("envoy's listener did not accept connections within 60s (is the ECDS resource loaded?)")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	envoytest.WaitListening(t, addr, 60*time.Second) // the listener opens once the filter came over ECDS
 	return e, "http://" + addr
 }

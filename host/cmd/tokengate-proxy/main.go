@@ -76,6 +76,7 @@ type settings struct {
 	Admin           *string       `json:"admin_listen"` // in the file: nil when absent, so that "" can disable
 	TrustedProxies  []string      `json:"trusted_proxies"`
 	Pprof           bool          `json:"pprof"`
+	CallUpstreams   callUpstreams `json:"call_upstreams"` // calls.go
 	fwd             forwarding
 }
 
@@ -106,6 +107,8 @@ func parseSettings(args []string) (settings, error) {
 	fs.StringVar(&st.CacheDir, "cache-dir", "", "`directory` for compiled plugin code between runs")
 	fs.StringVar(&st.AdminListen, "admin-listen", st.AdminListen, "`address` for /healthz, /readyz and /metrics; keep it on loopback or a private network; \"off\" or \"\" disables it")
 	fs.BoolVar(&st.Pprof, "pprof", false, "also serve Go's profiler (net/http/pprof, /debug/pprof/) on --admin-listen; for profiling, never on a reachable address")
+	var calls callUpstreams
+	fs.Var(&calls, "call-upstream", "`NAME=URL` of an upstream the plugin's HTTP calls may name, like an Envoy cluster (e.g. a provider's introspection \"cluster\"); repeatable")
 	trusted := fs.String("trusted-proxies", "", "comma-separated `CIDRs` of proxies in front of this one whose X-Forwarded-* headers are believed (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return st, err
@@ -142,6 +145,7 @@ func parseSettings(args []string) (settings, error) {
 		})
 		apply("trusted-proxies", func() { st.TrustedProxies = file.TrustedProxies })
 		apply("pprof", func() { st.Pprof = file.Pprof || st.Pprof })
+		st.CallUpstreams = file.CallUpstreams
 		if file.Timeout != "" && !set["upstream-timeout"] {
 			d, err := time.ParseDuration(file.Timeout)
 			if err != nil {
@@ -164,6 +168,10 @@ func parseSettings(args []string) (settings, error) {
 		return st, err
 	}
 	st.fwd = fwd
+	st.CallUpstreams = st.CallUpstreams.with(calls) // a flag wins over the file, name by name
+	if err := st.CallUpstreams.check(); err != nil {
+		return st, err
+	}
 	if st.Plugin == "" || st.Config == "" || st.Upstream == "" {
 		fs.Usage()
 		return st, errors.New("--plugin, --config and --upstream are required (on the command line or in --settings)")
@@ -195,6 +203,7 @@ func run(args []string) error {
 	opts := []host.Option{host.WithLogger(logger), host.WithFailOpen(st.FailOpen),
 		host.WithForeignFunction(hostcrypto.FunctionName, hostcrypto.VerifySignature),        // as Envoy offers it
 		host.WithUpstreamTransport(refreshapi.Upstream, "http://"+refreshapi.Upstream, keys)} // the plugin's refresh requests
+	opts = append(opts, st.CallUpstreams.options()...)
 	if st.Pool > 0 {
 		opts = append(opts, host.WithPoolSize(st.Pool))
 	}

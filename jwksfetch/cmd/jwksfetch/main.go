@@ -4,13 +4,19 @@
 //	jwksfetch --config cfg.json --once --out rendered.json
 //	jwksfetch --config cfg.json --wasm-template wasm.json --xds-listen 127.0.0.1:18000
 //	jwksfetch --config cfg.json --wasm-template wasm.json --ecds-file /etc/envoy/ecds/tokengate.json
+//	jwksfetch --config cfg.json --bundle-key bundle.key --admin-listen :9902
+//	jwksfetch keygen --out bundle.key
 //
 // It reads the configuration, fetches the key set of every provider without
 // inline "jwks", and either writes the rendered configuration once, or keeps
 // refreshing it and publishes every change to its sinks: an ECDS gRPC server
 // (--xds-listen) and/or a path-based ECDS file (--ecds-file). The admin
 // listener (--admin-listen) serves /healthz, /readyz, /metrics and
-// POST /refresh?provider=NAME&kid=KID. SIGINT or SIGTERM stop it gracefully.
+// POST /refresh?provider=NAME&kid=KID. With --bundle-key it also signs every
+// provider's key set into one bundle that it serves there (GET /bundle) and
+// answers /refresh with, for proxies whose configuration never changes (an
+// Istio WasmPlugin); keygen and pubkey make and show that key (keys.go).
+// SIGINT or SIGTERM stop it gracefully.
 package main
 
 import (
@@ -27,6 +33,8 @@ import (
 	"syscall"
 	"time"
 
+	wasmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/wasm/v3"
+
 	"github.com/tokengate/tokengate/jwksfetch"
 	"github.com/tokengate/tokengate/jwksfetch/internal/ecds"
 	"github.com/tokengate/tokengate/jwksfetch/internal/xds"
@@ -36,6 +44,13 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if len(os.Args) > 1 && keyCommands[os.Args[1]] {
+		if err := keyCommand(os.Args[1], os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "jwksfetch "+os.Args[1]+":", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, os.Args[1:], logger, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "jwksfetch:", err)
 		os.Exit(1)
@@ -46,6 +61,8 @@ type flags struct {
 	config, out, ecdsFile, ecdsName, template, xdsListen, adminListen string
 	once                                                              bool
 	onDemand                                                          time.Duration
+	bundleKey                                                         string
+	bundleReissue                                                     time.Duration
 }
 
 func parseFlags(args []string) (*flags, error) {
@@ -60,6 +77,8 @@ func parseFlags(args []string) (*flags, error) {
 	fs.StringVar(&f.xdsListen, "xds-listen", "", "serve ECDS over gRPC (SotW and delta) on this address")
 	fs.StringVar(&f.adminListen, "admin-listen", "127.0.0.1:9902", "admin address for /healthz, /readyz, /metrics and POST /refresh; empty disables it")
 	fs.DurationVar(&f.onDemand, "on-demand-interval", jwksfetch.DefaultOnDemandInterval, "minimum time between POST /refresh fetches of one provider")
+	fs.StringVar(&f.bundleKey, "bundle-key", "", "sign key bundles with this Ed25519 key (PKCS #8 PEM, mode 0600; `jwksfetch keygen`) and serve them on the admin listener (GET /bundle)")
+	fs.DurationVar(&f.bundleReissue, "bundle-reissue", jwksfetch.DefaultBundleReissue, "sign the same key sets again once the bundle in force is this old (keep it well under the plugins' max_stale_seconds)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -70,9 +89,15 @@ func parseFlags(args []string) (*flags, error) {
 		return nil, errors.New("--once needs --out PATH")
 	case f.once && (f.ecdsFile != "" || f.xdsListen != ""):
 		return nil, errors.New("--once writes --out only; drop --ecds-file and --xds-listen, or drop --once")
-	case !f.once && f.ecdsFile == "" && f.xdsListen == "":
-		return nil, errors.New("no sink: pass --once --out PATH, --ecds-file PATH or --xds-listen ADDR")
-	case !f.once && f.template == "":
+	case f.once && f.bundleKey != "":
+		return nil, errors.New("--once writes --out only; --bundle-key serves key bundles from the running daemon, drop one of them")
+	case !f.once && f.ecdsFile == "" && f.xdsListen == "" && f.bundleKey == "":
+		return nil, errors.New("no sink: pass --once --out PATH, --ecds-file PATH, --xds-listen ADDR or --bundle-key FILE")
+	case f.bundleKey != "" && f.adminListen == "":
+		return nil, errors.New("--bundle-key serves key bundles on the admin listener: set --admin-listen (e.g. :9902)")
+	case f.bundleKey != "" && f.bundleReissue <= 0:
+		return nil, errors.New("--bundle-reissue must be positive")
+	case (f.ecdsFile != "" || f.xdsListen != "") && f.template == "":
 		return nil, errors.New("--ecds-file and --xds-listen need --wasm-template FILE (the Wasm PluginConfig without configuration)")
 	}
 	return &f, nil
@@ -99,15 +124,26 @@ func run(ctx context.Context, args []string, logger *slog.Logger, started func(a
 		return ecds.WriteFile(f.out, rendered)
 	}
 
-	raw, err := os.ReadFile(f.template)
-	if err != nil {
-		return fmt.Errorf("reading --wasm-template: %w", err)
-	}
-	tmpl, err := ecds.ParseTemplate(raw)
-	if err != nil {
-		return fmt.Errorf("--wasm-template %s: %w", f.template, err)
+	var tmpl *wasmv3.PluginConfig // needed by the ECDS sinks only
+	if f.template != "" {
+		raw, err := os.ReadFile(f.template)
+		if err != nil {
+			return fmt.Errorf("reading --wasm-template: %w", err)
+		}
+		if tmpl, err = ecds.ParseTemplate(raw); err != nil {
+			return fmt.Errorf("--wasm-template %s: %w", f.template, err)
+		}
 	}
 	opts := []jwksfetch.Option{jwksfetch.WithLogger(logger), jwksfetch.WithOnDemandInterval(f.onDemand)}
+	if f.bundleKey != "" {
+		key, err := jwksfetch.LoadBundleKey(f.bundleKey)
+		if err != nil {
+			return fmt.Errorf("--bundle-key: %w", err)
+		}
+		pinned, id := jwksfetch.BundlePublicKey(key)
+		logger.Info("jwksfetch: signing key bundles", "key_id", id, "public_key", pinned, "reissue", f.bundleReissue)
+		opts = append(opts, jwksfetch.WithBundleKey(key), jwksfetch.WithBundleReissue(f.bundleReissue))
+	}
 	if f.ecdsFile != "" {
 		opts = append(opts, jwksfetch.WithSink(&ecds.FileSink{Path: f.ecdsFile, Name: f.ecdsName, Template: tmpl}))
 	}
@@ -164,7 +200,7 @@ func run(ctx context.Context, args []string, logger *slog.Logger, started func(a
 			}
 		}()
 	}
-	logger.Info("jwksfetch: running", "admin", adminAddr, "xds", xdsAddr, "ecds_file", f.ecdsFile)
+	logger.Info("jwksfetch: running", "admin", adminAddr, "xds", xdsAddr, "ecds_file", f.ecdsFile, "bundles", f.bundleKey != "")
 	if started != nil {
 		started(adminAddr, xdsAddr)
 	}

@@ -109,26 +109,14 @@ func TestRunOnceWritesOwnerOnly(t *testing.T) {
 
 func TestRunRefusesBadFlags(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
+	tests := []refusal{
 		{name: "a missing config is refused", args: []string{"--once"}, want: "--config"},
 		{name: "once without out is refused", args: []string{"--config", "c", "--once"}, want: "--out"},
 		{name: "no sink is refused", args: []string{"--config", "c"}, want: "no sink"},
 		{name: "a sink without a template is refused", args: []string{"--config", "c", "--xds-listen", "127.0.0.1:0"}, want: "--wasm-template"},
 		{name: "once with a long-running sink is refused", args: []string{"--config", "c", "--once", "--out", "o", "--ecds-file", "e"}, want: "drop"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			err := run(context.Background(), tt.args, quiet, nil)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
-			}
-		})
-	}
+	refused(t, tests)
 }
 
 func TestRunServesSinksAndAdmin(t *testing.T) {
@@ -206,5 +194,26 @@ func TestRunServesSinksAndAdmin(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("run did not stop after cancel")
+	}
+}
+
+// refusal is a command line run must refuse, and what its error mentions.
+type refusal struct {
+	name string
+	args []string
+	want string
+}
+
+// refused runs each command line and checks that it is refused as said.
+func refused(t *testing.T, tests []refusal) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := run(context.Background(), tt.args, quiet, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
+			}
+		})
 	}
 }

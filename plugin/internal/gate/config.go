@@ -34,6 +34,11 @@ type Gate struct {
 	claimPaths   []string // the claim paths requirements read (compiler.pathID)
 
 	state *filterState // "envoy_filter_state" (filterstate.go); nil: none
+
+	login  *logins            // browser sign-in (login.go); nil: no provider has "login"
+	random func([]byte) error // the randomness of sign-ins (WithRandom); nil: crypto/rand
+
+	bundles *bundleSource // "bundle" (bundle.go): key sets from signed bundles; nil: from the configuration
 }
 
 // provider is one token issuer.
@@ -43,6 +48,7 @@ type provider struct {
 	issuer     string
 	audiences  []string
 	keys       *jwk.Set // nil: no key set yet (503)
+	tenants    *tenants // non-nil for an issuer template; then keys is nil and each tenant has its own (tenant.go)
 	forward    bool
 	algorithms []string
 	skew       float64 // seconds
@@ -54,7 +60,9 @@ type provider struct {
 	sources    []source
 	toHeaders  []claimHeader
 	payloadHdr string
-	passphrase *passphrase // non-nil for "type": "passphrase"
+	passphrase *passphrase    // non-nil for "type": "passphrase"
+	introspect *introspection // non-nil for "type": "introspection" (introspect.go)
+	login      *login         // browser sign-in with this provider (login.go); nil: none
 
 	// The token's shape (presets.go).
 	preset         string
@@ -86,6 +94,27 @@ func (g *Gate) Providers() []string {
 }
 
 // Realm is the realm of every WWW-Authenticate challenge.
+// Callouts names, by configuration path, what in the configuration needs
+// the proxy to make HTTP calls for the plugin beyond the key refresh: a
+// provider's sign-in (its token requests), an introspection provider (its
+// endpoint), the key bundles. A host that makes no calls (the native Envoy
+// module) refuses a configuration that has any, rather than serve it half.
+func (g *Gate) Callouts() []string {
+	var out []string
+	for _, p := range g.providers {
+		if p.login != nil {
+			out = append(out, "providers."+p.name+".login")
+		}
+		if p.introspect != nil {
+			out = append(out, "providers."+p.name+".introspection")
+		}
+	}
+	if g.bundles != nil {
+		out = append(out, "bundle")
+	}
+	return out
+}
+
 func (g *Gate) Realm() string { return g.realm }
 
 const (
@@ -232,7 +261,7 @@ func (c *compiler) strings(path string, v gjson.Result) []string {
 }
 
 func (c *compiler) gate(root gjson.Result) *Gate {
-	if !c.fields("", root, "realm", "providers", "rules", "retry_after_seconds", "cache_size", "refresh", "ambiguous_paths", "envoy_filter_state") {
+	if !c.fields("", root, "realm", "providers", "rules", "retry_after_seconds", "cache_size", "refresh", "ambiguous_paths", "envoy_filter_state", "bundle") {
 		if c.err.Error() == ": must be an object" {
 			c.err = errors.New("configuration must be a JSON object with \"providers\"")
 		}
@@ -301,6 +330,9 @@ func (c *compiler) gate(root gjson.Result) *Gate {
 			c.fail("providers", "the providers read tokens from more than "+strconv.Itoa(maxSources)+" places; use fewer from_* entries")
 		}
 	}
+	c.introspectionRules(g)
+	c.loginRules(g, root) // "login" of providers and rules (login.go)
+	c.bundle(g, root)
 	g.state = c.filterState("envoy_filter_state", root.Get("envoy_filter_state"))
 	if c.err != nil {
 		return nil
@@ -323,7 +355,8 @@ func quotable(s string) bool {
 var providerFields = []string{"type", "issuer", "audiences", "jwks", "jwks_uri", "fetch", "forward", "algorithms",
 	"clock_skew_seconds", "require_expiration", "max_lifetime_seconds", "token_types", "subjects", "claims",
 	"from_headers", "from_params", "from_cookies", "claim_to_headers", "payload_header",
-	"passphrase", "hashed_passphrase", "preset", "scope_claims", "role_claims", "also_issuers", "refuse_id_tokens"}
+	"passphrase", "hashed_passphrase", "preset", "scope_claims", "role_claims", "also_issuers", "refuse_id_tokens",
+	"introspection", "tenants", "tenant_jwks", "login"}
 
 func (c *compiler) provider(path, name string, v gjson.Result) *provider {
 	if name == "" {
@@ -337,18 +370,20 @@ func (c *compiler) provider(path, name string, v gjson.Result) *provider {
 	p.sources = c.sources(path, v)
 	switch typ := c.str(path+".type", v.Get("type"), "jwt"); typ {
 	case "jwt":
+	case "introspection":
+		p.introspect = c.introspection(path, v) // the checks below apply to its answers
 	case "passphrase":
 		p.passphrase = c.passphrase(path, v)
 		for _, f := range []string{"issuer", "audiences", "jwks", "jwks_uri", "fetch", "algorithms", "clock_skew_seconds",
 			"require_expiration", "max_lifetime_seconds", "token_types", "subjects", "claims", "claim_to_headers", "payload_header",
-			"preset", "scope_claims", "role_claims", "also_issuers", "refuse_id_tokens"} {
+			"preset", "scope_claims", "role_claims", "also_issuers", "refuse_id_tokens", "introspection", "tenants", "tenant_jwks"} {
 			if v.Get(f).Exists() {
 				c.fail(path+"."+f, "does not apply to a passphrase provider")
 			}
 		}
 		return p
 	default:
-		c.fail(path+".type", `must be "jwt" or "passphrase"`)
+		c.fail(path+".type", `must be "jwt", "introspection" or "passphrase"`)
 		return nil
 	}
 	for _, f := range []string{"passphrase", "hashed_passphrase"} {
@@ -356,12 +391,14 @@ func (c *compiler) provider(path, name string, v gjson.Result) *provider {
 			c.fail(path+"."+f, `applies only to "type": "passphrase"`)
 		}
 	}
+	c.onlyIntrospection(path, v, p)
 	p.issuer = c.str(path+".issuer", v.Get("issuer"), "")
 	if p.issuer == "" {
 		c.fail(path+".issuer", "is required: the exact \"iss\" of this provider's tokens")
 	}
 	p.audiences = c.strings(path+".audiences", v.Get("audiences"))
 	c.tokenShape(path, v, p)
+	c.tenancy(path, v, p) // an issuer template: "tenants" and "tenant_jwks" (tenant.go)
 	c.str(path+".jwks_uri", v.Get("jwks_uri"), "")
 	if f := v.Get("fetch"); f.Exists() && !f.IsObject() {
 		c.fail(path+".fetch", "must be an object (it is read by jwksfetch)")

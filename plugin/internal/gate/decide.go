@@ -43,7 +43,19 @@ type Decision struct {
 	Code       string // a stable metric-friendly name of Reason, e.g. "token_expired"
 	UnknownKID bool   // the token's kid is not in Provider's key set: a refresh may help
 	KID        string // that kid, when UnknownKID
+	Tenant     string // when UnknownKID and Provider is multi-tenant: the tenant whose key set lacks KID
 	Cached     bool   // the token was found in the verified-token cache
+
+	// Introspect, when not nil, is a credential whose provider's
+	// introspection answer is not known yet (introspect.go): the Decision is
+	// the 503 it gets without one, and PlanIntrospection says how to ask.
+	Introspect *Introspection
+
+	// Login, when not nil, is a call to a provider's token endpoint that the
+	// request waits for: a sign-in's code exchange or a session's refresh
+	// (logincall.go). The Decision is the answer when it cannot wait;
+	// PlanLogin says how to ask.
+	Login *LoginCall
 
 	// DryRun marks a request that a dry_run rule would have refused (Status,
 	// Reason and Code say how) but lets through.
@@ -75,8 +87,9 @@ type request struct {
 	rawPath     string // ":path" without the query, as received
 	path        string // rawPath in canonical form (path.go)
 	query       string
-	authority   string   // ":authority" (or "host"), as received
-	caps        captures // what the matching rule's path template captured
+	authority   string       // ":authority" (or "host"), as received
+	caps        captures     // what the matching rule's path template captured
+	session     *sessionCred // a session cookie's credential, for check (loginflow.go)
 }
 
 // Decide answers one request at time now. It never panics on any input and
@@ -129,6 +142,9 @@ func (g *Gate) decide(in *Request, now time.Time, tr *Trace) Decision {
 		tr.check("no method override header", false)
 		return g.deny(ErrMethodOverride, "")
 	}
+	if g.login != nil && g.login.ownPath(req.path) {
+		return g.loginPath(&req, now, tr) // the callback and logout paths (loginflow.go)
+	}
 	r := g.match(&req)
 	if r == nil {
 		tr.check("a rule matches", false)
@@ -137,12 +153,18 @@ func (g *Gate) decide(in *Request, now time.Time, tr *Trace) Decision {
 	if tr != nil {
 		tr.matched(g, r, &req)
 	}
-	d := g.check(r, &req, now, tr)
+	var d Decision
+	if g.login == nil || !g.checkLogin(r, &req, now, tr, &d) { // session cookies, and sign-in for browsers (loginflow.go)
+		d = g.check(r, &req, now, tr)
+	}
 	if !d.Allow && r.dryRun {
 		// A dry-run rule reports what it would refuse and lets the request
 		// through unchanged, except that forged output headers still go.
 		d = Decision{Allow: true, DryRun: true, Status: d.Status, Reason: d.Reason, Detail: d.Detail, Code: d.Code,
-			Provider: d.Provider, UnknownKID: d.UnknownKID, Cached: d.Cached, RemoveHeaders: g.removals(&req)}
+			Provider: d.Provider, UnknownKID: d.UnknownKID, Cached: d.Cached, RemoveHeaders: g.removals(&req), Introspect: d.Introspect}
+	}
+	if d.Allow && g.login != nil {
+		g.dropLoginCookies(&d, &req) // tokengate's own cookies never go upstream
 	}
 	if d.Allow && g.rewritePaths && d.Path == "" && req.path != req.rawPath {
 		// The upstream gets the path that was judged.
@@ -220,6 +242,9 @@ func (g *Gate) check(r *rule, req *request, now time.Time, tr *Trace) Decision {
 		tr.check("one credential in the request", false)
 		return g.deny(err, "")
 	}
+	if token == "" && req.session != nil {
+		token, src = req.session.s.AccessToken, req.session.l.src // judged like a bearer token
+	}
 	if token == "" {
 		if r.allowMissing {
 			tr.check("no credential, and the rule allows that (allow_missing)", true)
@@ -240,7 +265,9 @@ func (g *Gate) check(r *rule, req *request, now time.Time, tr *Trace) Decision {
 		d.Detail = v.detail
 		if v.unknownKID {
 			d.UnknownKID, d.KID, d.Provider = true, v.kid, v.provider.name
+			d.Tenant = v.provider.tenantID(v.tenant)
 		}
+		d.Introspect = v.introspect
 		return d
 	}
 	p := v.provider
@@ -315,8 +342,10 @@ type verified struct {
 	cached     bool
 	unknownKID bool
 	kid        string
+	tenant     int // with unknownKID: the tenant (tenant.go) whose key set lacks kid, or noTenant
 	err        error
-	detail     string // for the log line of a refusal
+	detail     string         // for the log line of a refusal
+	introspect *Introspection // the introspection answer this credential needs
 }
 
 // verify checks a credential found at src against the providers that read
@@ -324,14 +353,22 @@ type verified struct {
 func (g *Gate) verify(token string, src source, provs []*provider, now float64) verified {
 	var jbuf, pbuf [4]*provider // on the stack for up to four providers a rule names
 	jwts, passphrases := jbuf[:0], pbuf[:0]
+	var introspected *provider // at most one per rule (introspectionRules)
 	for _, p := range provs {
 		switch {
 		case !p.reads(src):
 		case p.passphrase != nil:
 			passphrases = append(passphrases, p)
+		case p.introspect != nil:
+			introspected = p
 		default:
 			jwts = append(jwts, p)
 		}
+	}
+	// A credential shaped like a JWS goes to the token providers that
+	// verify it, when the rule has any; the rest goes to the endpoint.
+	if introspected != nil && (len(jwts) == 0 || !jwsShaped(token)) {
+		return g.verifyOpaque(introspected, token, now)
 	}
 	// A credential shaped like a JWS goes to the token providers only, so
 	// that a stream of tokens on a route that also takes a passphrase never
@@ -376,19 +413,29 @@ func (g *Gate) verify(token string, src source, provs []*provider, now float64) 
 	var (
 		first       error
 		firstP      *provider
+		firstT      = noTenant
 		unavailable bool
+		unavailP    *provider
+		unavailT    = noTenant
 		kidKnown    bool
 		tried       bool
 	)
 	for _, p := range jwts {
-		if !p.acceptsIssuer(iss.Str) {
+		// For a multi-tenant provider, iss names the tenant whose keys
+		// verify the token (tenant.go); for the others tenant is noTenant.
+		tenant, ok := p.issuerTenant(iss.Str)
+		if !ok {
 			continue
 		}
 		tried = true
-		if p.keys != nil && t.kid != "" && p.keys.HasKid(t.kid) {
+		keys := p.keySet(tenant)
+		if keys != nil && t.kid != "" && keys.HasKid(t.kid) {
 			kidKnown = true
 		}
-		err := p.verifySignature(t)
+		err := p.verifyWith(t, keys)
+		if err == nil {
+			err = p.checkTenant(t, tenant)
+		}
 		if err == nil {
 			err = p.checkStatic(t)
 		}
@@ -405,22 +452,29 @@ func (g *Gate) verify(token string, src source, provs []*provider, now float64) 
 			return verified{provider: p, claims: t.claims, headers: headers, values: values}
 		}
 		if err == ErrKeysUnavailable {
+			if !unavailable {
+				unavailP, unavailT = p, tenant
+			}
 			unavailable = true
 			continue
 		}
 		if first == nil {
-			first, firstP = err, p
+			first, firstP, firstT = err, p, tenant
 		}
 	}
 	switch {
 	case !tried:
 		return verified{err: ErrIssuerNotAccepted, detail: "iss " + logValue(iss.Raw)}
 	case first == nil && unavailable:
-		return verified{err: ErrKeysUnavailable, detail: "provider " + strconv.Quote(jwts[0].name)}
+		detail := "provider " + strconv.Quote(unavailP.name)
+		if unavailT != noTenant {
+			detail += ", tenant " + strconv.Quote(unavailP.tenantID(unavailT))
+		}
+		return verified{err: ErrKeysUnavailable, detail: detail}
 	}
-	v := verified{err: first, detail: "provider " + strconv.Quote(firstP.name) + ", " + t.detail(first)}
+	v := verified{err: first, detail: "provider " + strconv.Quote(firstP.name) + ", " + firstP.tenantDetail(t, firstT) + t.detail(first)}
 	if t.kid != "" && !kidKnown {
-		v.provider, v.unknownKID, v.kid = firstP, true, t.kid
+		v.provider, v.unknownKID, v.kid, v.tenant = firstP, true, t.kid, firstT
 	}
 	return v
 }
@@ -467,6 +521,9 @@ func logValue(raw string) string {
 }
 
 func (p *provider) reads(s source) bool {
+	if s.kind == fromSession {
+		return p.login != nil && p.login.src == s
+	}
 	for _, o := range p.sources {
 		if o == s {
 			return true

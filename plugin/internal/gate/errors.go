@@ -71,6 +71,34 @@ var (
 	ErrAudienceMissing     = newError("audience_missing", kindPrivilege, "the token is not meant for this resource")
 	ErrNoRule              = newError("no_rule", kindForbidden, "no rule allows this request")
 	ErrKeysUnavailable     = newError("keys_unavailable", kindUnavailable, "signing keys for this issuer are not available yet; retry later")
+
+	// Introspection (introspect.go).
+	ErrTokenInactive            = newError("token_inactive", kindToken, "token is not active")
+	ErrIntrospectionUnavailable = newError("introspection_unavailable", kindUnavailable, "the token could not be checked with its issuer; retry later")
+
+	// Browser sign-in (login*.go). The steps that are not refusals (a
+	// redirect to the provider, a signed-in redirect back, a refreshed
+	// session, a logout) are answered locally too and counted under their
+	// codes.
+	ErrSessionInvalid      = newError("session_invalid", kindToken, "the session cookie is not valid; sign in again")
+	ErrSessionExpired      = newError("session_expired", kindToken, "the session has expired; sign in again")
+	ErrSessionMalformed    = newError("session_malformed", kindRequest, "the session cookie is malformed or given twice")
+	ErrSessionEnded        = newError("session_ended", kindToken, "the provider ended the session; sign in again")
+	ErrSessionNotRefreshed = newError("session_not_refreshed", kindUnavailable, "the session could not be refreshed now; retry later")
+	ErrLoginBusy           = newError("login_busy", kindUnavailable, "too many requests wait for the provider; retry later")
+	ErrLoginNoRandomness   = newError("login_no_randomness", kindUnavailable, "sign-in is not possible now (no randomness); retry later")
+	ErrLoginState          = newError("login_state", kindRequest, "no sign-in started in this browser matches this callback; open the page again to sign in")
+	ErrLoginStateExpired   = newError("login_state_expired", kindRequest, "the sign-in took too long; open the page again to sign in")
+	ErrLoginCallback       = newError("login_callback_malformed", kindRequest, "the sign-in callback is malformed")
+	ErrLoginDenied         = newError("login_denied", kindForbidden, "the provider did not sign you in")
+	ErrLoginCode           = newError("login_code_refused", kindRequest, "the provider refused the authorization code (used already, or expired); open the page again to sign in")
+	ErrLoginTokens         = newError("login_tokens_refused", kindForbidden, "the provider's tokens are not accepted here")
+	ErrLoginProvider       = newError("login_provider_failed", kindUnavailable, "the provider's token endpoint failed; retry later")
+
+	stepLoginRedirect  = newError("login_redirect", kindMissing, "redirected to the provider to sign in")
+	stepSignedIn       = newError("signed_in", kindMissing, "signed in; redirected back")
+	stepSessionRefresh = newError("session_refreshed", kindMissing, "session refreshed; the request is repeated")
+	stepLogout         = newError("logout", kindMissing, "signed out")
 )
 
 // Codes lists every denial code, for metric definitions.

@@ -113,6 +113,8 @@ func (s source) String() string {
 		return "query parameter " + strconv.Quote(s.name)
 	case fromCookie:
 		return "cookie " + strconv.Quote(s.name)
+	case fromSession:
+		return "session cookie " + strconv.Quote(s.name)
 	}
 	if s.prefix == "" {
 		return "header " + s.name

@@ -22,6 +22,7 @@ const (
 	fromHeader sourceKind = iota
 	fromParam
 	fromCookie
+	fromSession // a sign-in's session cookie (login.go): not looked up by extract
 )
 
 // authorizationBearer is the default source: RFC 6750 §2.1.

@@ -69,12 +69,16 @@ const maxKeysTried = 8
 // verifySignature checks t's signature with the keys of p: the key named by
 // kid, or, without a kid, every key that fits, at most maxSignatureTries of
 // them in set order. It reports ErrUnknownKey when no key could even be tried.
-func (p *provider) verifySignature(t *jws) error {
+func (p *provider) verifySignature(t *jws) error { return p.verifyWith(t, p.keys) }
+
+// verifyWith is verifySignature with the key set keys: p's, or, for a
+// multi-tenant provider, the key set of the tenant the token's "iss" names
+// (tenant.go).
+func (p *provider) verifyWith(t *jws, keys *jwk.Set) error {
 	a, ok := algorithms[t.alg]
 	if !ok || !slices.Contains(p.algorithms, t.alg) {
 		return ErrAlgorithmNotAllowed
 	}
-	keys := p.keys
 	if keys == nil {
 		return ErrKeysUnavailable
 	}

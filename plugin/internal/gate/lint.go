@@ -35,7 +35,8 @@ func Lint(config []byte) ([]Finding, error) {
 		if len(p.audiences) == 0 {
 			out = append(out, Finding{path + ".audiences", "not set: tokens the issuer mints for any other application are accepted here; list this API's audience (the client id or App ID URI)"})
 		}
-		if len(p.types) == 0 && !p.refuseIDTokens {
+		out = append(out, p.lintIntrospection(path)...) // introspect.go
+		if len(p.types) == 0 && !p.refuseIDTokens && p.introspect == nil {
 			out = append(out, Finding{path, "ID tokens are accepted as access tokens: set \"token_types\": [\"at+jwt\"] if the issuer marks access tokens (RFC 9068), or a \"preset\", or \"refuse_id_tokens\": true"})
 		}
 		if p.maxLife == 0 {

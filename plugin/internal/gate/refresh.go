@@ -33,7 +33,13 @@ type refresh struct {
 	path      string
 	timeout   uint32 // milliseconds
 	interval  float64
-	providers map[string]*refreshState // by provider name; this VM's state
+	providers map[refreshKey]*refreshState // this VM's state
+}
+
+// refreshKey names one key set: a provider's, or one tenant's of a
+// multi-tenant provider (tenant.go), each refreshed on its own.
+type refreshKey struct {
+	provider, tenant string
 }
 
 // refreshState is one provider's refresh on one VM.
@@ -97,7 +103,7 @@ func (c *compiler) refresh(path string, v gjson.Result) *refresh {
 		path:      c.str(path+".path", v.Get("path"), refreshapi.Path),
 		timeout:   uint32(c.number(path+".timeout_ms", v.Get("timeout_ms"), 2000, 60000)),
 		interval:  c.number(path+".min_interval_seconds", v.Get("min_interval_seconds"), 10, 86400),
-		providers: map[string]*refreshState{},
+		providers: map[refreshKey]*refreshState{},
 	}
 	if r.cluster == "" {
 		c.fail(path+".cluster", "is required: the upstream (Envoy cluster) of the jwksfetch daemon")
@@ -125,10 +131,11 @@ func (g *Gate) PlanRefresh(d *Decision, id uint32, now time.Time) (RefreshStep, 
 	if r == nil || d.Allow || !d.UnknownKID || d.Provider == "" || len(d.KID) > maxRefreshKID {
 		return RefreshNone, RefreshCall{}
 	}
-	st := r.providers[d.Provider]
+	key := refreshKey{d.Provider, d.Tenant}
+	st := r.providers[key]
 	if st == nil {
 		st = &refreshState{missing: map[string]time.Time{}}
-		r.providers[d.Provider] = st
+		r.providers[key] = st
 	}
 	if until, ok := st.missing[d.KID]; ok {
 		if now.Before(until) {
@@ -157,7 +164,7 @@ func (g *Gate) PlanRefresh(d *Decision, id uint32, now time.Time) (RefreshStep, 
 		Upstream: r.cluster,
 		Headers: [][2]string{
 			{":method", refreshapi.Method},
-			{":path", refreshapi.Target(r.path, d.Provider, d.KID)},
+			{":path", refreshapi.TenantTarget(r.path, d.Provider, d.Tenant, d.KID)},
 			{":authority", r.authority},
 			{"accept", refreshapi.ContentType},
 			{"content-length", "0"},
@@ -172,23 +179,30 @@ func (g *Gate) PlanRefresh(d *Decision, id uint32, now time.Time) (RefreshStep, 
 // still lacks, and returns the requests paused on the call, to be decided
 // again in the order they arrived; err says why the set was not installed.
 func (g *Gate) FinishRefresh(provider string, jwks []byte, now time.Time) (ids []uint32, warnings []string, err error) {
+	return g.FinishTenantRefresh(provider, "", jwks, now)
+}
+
+// FinishTenantRefresh is FinishRefresh for the call about one tenant of a
+// multi-tenant provider (Decision.Tenant), whose key set jwks is; with
+// tenant "" it is FinishRefresh.
+func (g *Gate) FinishTenantRefresh(provider, tenant string, jwks []byte, now time.Time) (ids []uint32, warnings []string, err error) {
 	r := g.refresh
 	if r == nil {
 		return nil, nil, nil
 	}
-	st := r.providers[provider]
+	st := r.providers[refreshKey{provider, tenant}]
 	if st == nil || !st.inFlight {
 		return nil, nil, nil
 	}
 	waiters := st.waiters
 	st.inFlight, st.waiters = false, nil
 	if jwks != nil {
-		warnings, err = g.ReplaceKeys(provider, jwks)
+		warnings, err = g.ReplaceTenantKeys(provider, tenant, jwks)
 	}
 	ids = make([]uint32, len(waiters))
 	for i, w := range waiters {
 		ids[i] = w.id
-		if jwks != nil && err == nil && !g.hasKid(provider, w.kid) {
+		if jwks != nil && err == nil && !g.hasKid(provider, tenant, w.kid) {
 			st.remember(w.kid, now.Add(time.Duration(r.interval*float64(time.Second))))
 		}
 	}
@@ -210,9 +224,13 @@ func (st *refreshState) remember(kid string, until time.Time) {
 	st.missing[kid] = until
 }
 
-func (g *Gate) hasKid(provider, kid string) bool {
+func (g *Gate) hasKid(provider, tenant, kid string) bool {
 	p := g.provider(provider)
-	return p != nil && p.keys != nil && p.keys.HasKid(kid)
+	if p == nil {
+		return false
+	}
+	keys, ok := p.tenantKeys(tenant)
+	return ok && keys != nil && keys.HasKid(kid)
 }
 
 // ReplaceKeys installs jwks (an RFC 7517 JWK Set, read by the same strict
@@ -227,21 +245,40 @@ func (g *Gate) hasKid(provider, kid string) bool {
 // are per-VM state, changed only between the VM's callbacks. The next
 // configuration the fetcher pushes replaces the whole Gate anyway.
 func (g *Gate) ReplaceKeys(provider string, jwks []byte) ([]string, error) {
+	return g.ReplaceTenantKeys(provider, "", jwks)
+}
+
+// ReplaceTenantKeys is ReplaceKeys for one tenant of a multi-tenant
+// provider (tenant.go): jwks becomes the key set of that tenant only. With
+// tenant "" it is ReplaceKeys; a multi-tenant provider refuses "", and any
+// other provider refuses a tenant.
+func (g *Gate) ReplaceTenantKeys(provider, tenant string, jwks []byte) ([]string, error) {
 	p := g.provider(provider)
 	if p == nil || p.passphrase != nil {
 		return nil, errors.New("key refresh: no token provider named " + strconv.Quote(provider) + " in this configuration")
 	}
+	old, ok := p.tenantKeys(tenant)
+	if !ok {
+		if tenant == "" {
+			return nil, errors.New("key refresh: provider " + strconv.Quote(provider) + " has one key set per tenant; a key set must name its tenant")
+		}
+		return nil, errors.New("key refresh: provider " + strconv.Quote(provider) + " has no tenant " + strconv.Quote(tenant) + " in this configuration")
+	}
+	what := "provider " + strconv.Quote(provider)
+	if tenant != "" {
+		what += " (tenant " + strconv.Quote(tenant) + ")"
+	}
 	set, warnings, err := jwk.Parse(jwks)
 	if err != nil {
-		return warnings, errors.New("key refresh: the key set of provider " + strconv.Quote(provider) + " from the fetcher is refused, keeping the keys in force: " + err.Error())
+		return warnings, errors.New("key refresh: the key set of " + what + " from the fetcher is refused, keeping the keys in force: " + err.Error())
 	}
 	if len(set.Keys) == 0 {
-		return warnings, errors.New("key refresh: the key set of provider " + strconv.Quote(provider) + " from the fetcher has no usable key; keeping the keys in force")
+		return warnings, errors.New("key refresh: the key set of " + what + " from the fetcher has no usable key; keeping the keys in force")
 	}
-	if !covers(set, p.keys) {
+	if !covers(set, old) {
 		g.cache = newCache(g.cache.max)
 	}
-	p.keys = set
+	p.setTenantKeys(tenant, set)
 	return warnings, nil
 }
 

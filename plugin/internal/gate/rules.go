@@ -27,6 +27,8 @@ type rule struct {
 	allowMissing bool         // no token: pass unauthenticated; a bad token is still refused
 	preflight    bool         // CORS preflight requests pass unauthenticated
 	dryRun       bool         // report refusals, let the requests through
+	sessions     []*login     // the sign-ins of the providers it accepts: the session cookies it reads (login.go)
+	login        *login       // the sign-in a browser without a credential is sent to; nil: none
 
 	removals [][]string // by source: the usual RemoveHeaders of a credential from it (headerRemovals)
 }
@@ -37,7 +39,7 @@ type headerMatch struct {
 }
 
 func (c *compiler) rule(path string, v gjson.Result, g *Gate) *rule {
-	if !c.fields(path, v, "match", "requires", "allow_missing", "bypass_cors_preflight", "dry_run") {
+	if !c.fields(path, v, "match", "requires", "allow_missing", "bypass_cors_preflight", "dry_run", "login") {
 		return nil
 	}
 	r := &rule{}

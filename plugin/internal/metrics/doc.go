@@ -1,7 +1,9 @@
 // Package metrics keeps the plugin's statistics: a counter per outcome, per
-// provider and per refusal code, and a histogram of the time spent on
-// decisions that checked a credential from scratch. Envoy shows them under
-// wasmcustom.tokengate.*.
+// provider and per refusal code, a histogram of the time spent on decisions
+// that checked a credential from scratch, and, for requests paused while the
+// key fetcher is asked for a key set (pause.go), a counter of them, one per
+// way they ended and a histogram of how long they waited. Envoy shows them
+// under wasmcustom.tokengate.*.
 //
 // It makes its host calls through Host (define, increment and record a
 // metric, read the clock), which the Proxy-Wasm binding satisfies, so that it

@@ -42,6 +42,11 @@ type Metrics struct {
 	decisionMicros                                  metric
 	byProvider, byCode                              map[string]metric
 
+	// Requests paused for a key refresh (pause.go).
+	paused      metric
+	pauseEnded  [pauseOutcomes]metric
+	pauseMillis metric
+
 	ids       []uint32 // the host id of each defined counter, by slot
 	pending   []int64  // the counts not yet added to the host's, by slot
 	decisions int      // decisions counted since the last flush
@@ -77,6 +82,7 @@ func Define(h Host, providers, codes []string) *Metrics {
 	m.cacheHits = define(abi.MetricCounter, "tokengate.cache.hits")
 	m.dryRun = define(abi.MetricCounter, "tokengate.requests.dry_run_denied")
 	m.decisionMicros = define(abi.MetricHistogram, "tokengate.verify_us")
+	m.definePause(define)
 	m.byProvider = make(map[string]metric, len(providers))
 	m.byCode = make(map[string]metric, len(codes))
 	for _, name := range providers {

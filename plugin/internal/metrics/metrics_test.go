@@ -169,6 +169,12 @@ func TestDefine(t *testing.T) {
 			"tokengate.requests.dry_run_denied":   abi.MetricCounter,
 			"tokengate.verify_us":                 abi.MetricHistogram,
 			"tokengate.provider.corp.allowed":     abi.MetricCounter,
+			"tokengate.key_refresh.paused":        abi.MetricCounter,
+			"tokengate.key_refresh.allowed":       abi.MetricCounter,
+			"tokengate.key_refresh.denied":        abi.MetricCounter,
+			"tokengate.key_refresh.timed_out":     abi.MetricCounter,
+			"tokengate.key_refresh.abandoned":     abi.MetricCounter,
+			"tokengate.key_refresh.pause_ms":      abi.MetricHistogram,
 		}
 		for _, code := range gate.Codes() {
 			want["tokengate.denied."+code] = abi.MetricCounter

@@ -126,8 +126,16 @@ func recoverStream(where string, action *uint32) {
 	if r == nil {
 		return
 	}
-	logPanic(where, r)
 	*action = uint32(types.ActionPause)
+	FailStream(where, r)
+}
+
+// FailStream answers the current stream 500 after the panic r in where, so
+// that the request never reaches the upstream and the VM stays usable. The
+// stream callbacks recover through it, and so does work on a paused stream
+// done in another callback (an HTTP call's).
+func FailStream(where string, r any) {
+	logPanic(where, r)
 	defer func() { _ = recover() }() // the response may already have been sent
 	_ = SendHTTPResponse(500, [][2]string{{"content-type", "application/json"}},
 		[]byte(`{"error":"internal_error","error_description":"the authentication filter failed; the request was refused"}`))
