@@ -13,15 +13,11 @@
 // embedded, so tests in any package read them without a path; the
 // Wycheproof LICENSE (Apache 2.0) sits beside them.
 //
-//	for _, name := range wycheproof.Files() {
-//		f, err := wycheproof.Load(name)
-//		// ...
-//		for _, g := range f.Groups {
-//			alg, err := g.Algorithm(f)
-//			jwk, err := g.JWK()
-//			for _, tc := range g.Tests {
-//				// verify tc.Sig over tc.Msg; tc.Result says what must happen
-//			}
+//	groups, err := wycheproof.Groups() // every file's groups, each with its JWS alg
+//	for _, g := range groups {
+//		jwk, err := g.JWK()
+//		for _, tc := range g.Tests {
+//			// verify tc.Sig over tc.Msg as g.Alg; wycheproof.Want(tc) says what must happen
 //		}
 //	}
 package wycheproof

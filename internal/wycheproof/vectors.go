@@ -140,6 +140,36 @@ func Load(name string) (*File, error) {
 	return f, nil
 }
 
+// FileGroup is one group of test cases with where it comes from: its file,
+// its index in the file, and the JWS algorithm its parameters are.
+type FileGroup struct {
+	*Group
+	File  string
+	Index int
+	Alg   string
+}
+
+// Groups loads every embedded file (Load) and returns all their groups in
+// order, each with its algorithm (Group.Algorithm): the loop every
+// verifier's Wycheproof test runs.
+func Groups() ([]FileGroup, error) {
+	var out []FileGroup
+	for _, name := range Files() {
+		f, err := Load(name)
+		if err != nil {
+			return nil, err
+		}
+		for i := range f.Groups {
+			alg, err := f.Groups[i].Algorithm(f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, FileGroup{Group: &f.Groups[i], File: name, Index: i, Alg: alg})
+		}
+	}
+	return out, nil
+}
+
 // ErrNotJOSE reports a group whose parameters are not those of any JWS
 // algorithm.
 var ErrNotJOSE = errors.New("wycheproof: parameters are not a JWS algorithm")

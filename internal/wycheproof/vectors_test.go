@@ -117,3 +117,37 @@ func TestJWKEncodesTheRawKey(t *testing.T) {
 		}
 	})
 }
+
+func TestGroupsListsEveryGroupWithItsAlgorithm(t *testing.T) {
+	t.Parallel()
+	groups, err := Groups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, tests, algs := 0, 0, map[string]bool{}
+	for _, name := range Files() {
+		f, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want += len(f.Groups)
+	}
+	for i, g := range groups {
+		if g.Alg == "" || g.Group == nil || g.File == "" {
+			t.Fatalf("group %d is incomplete: %+v", i, g)
+		}
+		if i > 0 && g.File == groups[i-1].File && g.Index != groups[i-1].Index+1 {
+			t.Fatalf("group %d of %s follows group %d", g.Index, g.File, groups[i-1].Index)
+		}
+		tests += len(g.Tests)
+		algs[g.Alg] = true
+	}
+	if len(groups) != want || tests == 0 {
+		t.Fatalf("Groups returned %d groups (%d tests), the files hold %d", len(groups), tests, want)
+	}
+	for _, a := range []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"} {
+		if !algs[a] {
+			t.Errorf("no group for %s", a)
+		}
+	}
+}

@@ -32,27 +32,21 @@ type vector struct {
 func vectors(t *testing.T) []vector {
 	t.Helper()
 	var out []vector
-	for _, name := range wycheproof.Files() {
-		f, err := wycheproof.Load(name)
+	groups, err := wycheproof.Groups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range groups {
+		doc, err := g.JWK()
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, g := range f.Groups {
-			alg, err := g.Algorithm(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			doc, err := g.JWK()
-			if err != nil {
-				t.Fatal(err)
-			}
-			set, warnings, err := jwk.Parse([]byte(`{"keys":[` + string(doc) + `]}`))
-			if err != nil || len(set.Keys) != 1 {
-				t.Fatalf("%s: the JWK parser refuses %s: %v %v", name, doc, warnings, err)
-			}
-			for _, tc := range g.Tests {
-				out = append(out, vector{name, alg, set.Keys[0], tc})
-			}
+		set, warnings, err := jwk.Parse([]byte(`{"keys":[` + string(doc) + `]}`))
+		if err != nil || len(set.Keys) != 1 {
+			t.Fatalf("%s: the JWK parser refuses %s: %v %v", g.File, doc, warnings, err)
+		}
+		for _, tc := range g.Tests {
+			out = append(out, vector{g.File, g.Alg, set.Keys[0], tc})
 		}
 	}
 	return out
