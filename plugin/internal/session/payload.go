@@ -134,13 +134,24 @@ func (r *reader) str() string {
 		return ""
 	}
 	n, k := binary.Uvarint(r.b)
-	if k <= 0 || n > maxField || uint64(len(r.b)-k) < n {
+	// The length must be in its one (shortest) encoding: a payload decodes
+	// only from the bytes MarshalBinary writes for it.
+	if k <= 0 || k != uvarintLen(n) || n > maxField || uint64(len(r.b)-k) < n {
 		r.bad = true
 		return ""
 	}
 	s := string(r.b[k : k+int(n)])
 	r.b = r.b[k+int(n):]
 	return s
+}
+
+// uvarintLen is the length of v's shortest unsigned varint encoding.
+func uvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
 }
 
 func (r *reader) done() bool { return !r.bad && len(r.b) == 0 }
