@@ -181,9 +181,16 @@ func renderKeys(t *testing.T, cfg string) string {
 // clientCredentials gets an access token for resource with cc-client.
 func (p *provider) clientCredentials(t *testing.T, resource string) string {
 	t.Helper()
+	return p.grant(t, "cc-client", "cc-secret", "scope=score&resource="+resource)
+}
+
+// grant gets an access token with the client credentials grant for client
+// (secret), with the further form parameters params.
+func (p *provider) grant(t *testing.T, client, secret, params string) string {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, p.Issuer+"/token",
-		strings.NewReader("grant_type=client_credentials&scope=score&resource="+resource))
-	req.SetBasicAuth("cc-client", "cc-secret")
+		strings.NewReader("grant_type=client_credentials&"+params))
+	req.SetBasicAuth(client, secret)
 	req.Header.Set("content-type", "application/x-www-form-urlencoded")
 	resp, err := p.Client.Do(req)
 	if err != nil {
@@ -194,7 +201,7 @@ func (p *provider) clientCredentials(t *testing.T, resource string) string {
 		AccessToken string `json:"access_token"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.AccessToken == "" {
-		t.Fatalf("client_credentials for %s: HTTP %d, %v", resource, resp.StatusCode, err)
+		t.Fatalf("client_credentials for %s (%s): HTTP %d, %v", client, params, resp.StatusCode, err)
 	}
 	return body.AccessToken
 }

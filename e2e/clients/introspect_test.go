@@ -72,24 +72,11 @@ func echoUpstream(t *testing.T) *httptest.Server {
 // credentials grant (scope "" asks for none).
 func (p *provider) opaqueToken(t *testing.T, scope string) string {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, p.Issuer+"/token", strings.NewReader("grant_type=client_credentials&scope="+scope))
-	req.SetBasicAuth("opaque-cc", "opaque-secret")
-	req.Header.Set("content-type", "application/x-www-form-urlencoded")
-	resp, err := p.Client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.AccessToken == "" {
-		t.Fatalf("client_credentials for opaque-cc: HTTP %d, %v", resp.StatusCode, err)
-	}
-	if strings.Count(body.AccessToken, ".") == 2 {
+	token := p.grant(t, "opaque-cc", "opaque-secret", "scope="+scope)
+	if strings.Count(token, ".") == 2 {
 		t.Fatalf("opaque-cc got a JWT; op.mjs must issue it opaque tokens")
 	}
-	return body.AccessToken
+	return token
 }
 
 // revoke revokes token at the provider's revocation endpoint (RFC 7009).
