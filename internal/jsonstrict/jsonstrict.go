@@ -3,6 +3,7 @@ package jsonstrict
 import (
 	"errors"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -67,13 +68,35 @@ func Check(b []byte) error { return CheckDepth(b, MaxDepth) }
 // CheckDepth validates b: one JSON value with optional white space around
 // it, nested at most max levels. It returns nil or an *Error.
 func CheckDepth(b []byte, max int) error {
-	var (
-		stackBuf [MaxDepth + 1]frame
-		keysBuf  [64]span
-	)
-	c := checker{b: b, stack: stackBuf[:0], keys: keysBuf[:0]}
-	return c.run(max)
+	p := checkers.Get().(*pooled)
+	p.checker = checker{b: b, stack: p.stack[:0], keys: p.keys[:0], scratch: p.scratch}
+	err := p.run(max)
+	clear(p.stack[:]) // no member sets kept alive
+	p.checker = checker{scratch: p.checker.scratch}
+	for i, s := range p.scratch {
+		if cap(s) > maxKeptScratch {
+			p.scratch[i] = nil
+		}
+	}
+	checkers.Put(p)
+	return err
 }
+
+// checkers recycles checkers with their arrays: a checker is a few KB, and
+// a verifier checks the JSON of every new token. (On the stack they would
+// not stay: the checker's methods append to its slices through a pointer,
+// which moves the arrays to the heap on every call.)
+var checkers = sync.Pool{New: func() any { return new(pooled) }}
+
+// pooled is a checker with the arrays its stack and names start in.
+type pooled struct {
+	checker
+	stack [MaxDepth + 1]frame
+	keys  [64]span
+}
+
+// maxKeptScratch bounds the decoding buffers a pooled checker keeps.
+const maxKeptScratch = 4 << 10
 
 // Valid reports whether Check accepts b.
 func Valid(b []byte) bool { return Check(b) == nil }

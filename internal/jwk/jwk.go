@@ -191,13 +191,21 @@ func b64(v gjson.Result, name string) ([]byte, error) {
 // and LF, which JOSE does not allow, so the alphabet is checked first.
 func DecodeSegment(s string) ([]byte, error) {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+		if !base64URL[s[i]] {
 			return nil, errBase64
 		}
 	}
 	return base64.RawURLEncoding.Strict().DecodeString(s)
 }
+
+// base64URL marks the 64 characters of the base64url alphabet. A table
+// look-up per byte: a token's segments are checked on every new token.
+var base64URL = func() (t [256]bool) {
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
+		t[c] = true
+	}
+	return t
+}()
 
 var errBase64 = errors.New("invalid base64url character")
 

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 
@@ -87,12 +88,13 @@ func parseJWS(token string) (*jws, error) {
 // name twice at any depth (parsers disagree on duplicates, so a claim such
 // as realm_access.roles could mean one thing here and another to a back-end
 // reading the forwarded payload; RFC 7515 §4 and RFC 7519 §4 require
-// rejecting them).
+// rejecting them). The result reads b in place: b must never change
+// afterwards (parseJWS gives it buffers fresh from decoding).
 func object(b []byte) (gjson.Result, error) {
 	if jsonstrict.Check(b) != nil {
 		return gjson.Result{}, ErrTokenMalformed
 	}
-	r := gjson.ParseBytes(b)
+	r := gjson.Parse(unsafe.String(unsafe.SliceData(b), len(b)))
 	if !r.IsObject() {
 		return gjson.Result{}, ErrTokenMalformed
 	}
