@@ -3,7 +3,6 @@ package host
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
@@ -24,6 +23,16 @@ func read(m api.Module, p, n uint32) ([]byte, bool) {
 		return nil, false
 	}
 	return append([]byte(nil), b...), true
+}
+
+// readString is read for a value the host keeps as a string: one copy, out
+// of guest memory into the string, rather than two.
+func readString(m api.Module, p, n uint32) (string, bool) {
+	if n == 0 {
+		return "", true
+	}
+	b, ok := m.Memory().Read(p, n)
+	return string(b), ok
 }
 
 // initAllowed lists what a module may call while _initialize runs
@@ -169,7 +178,7 @@ var envFuncs = map[string]hostFunc{
 		}
 		var enc []byte
 		if len(*hm) > 0 {
-			enc = abi.EncodePairs(*hm)
+			enc = v.encodePairs(*hm)
 		}
 		status(s, v.give(m, enc, uint32(s[1]), uint32(s[2])))
 	},
@@ -202,12 +211,12 @@ var envFuncs = map[string]hostFunc{
 			status(s, abi.StatusBadArgument)
 			return
 		}
-		k, ok := read(m, uint32(s[1]), uint32(s[2]))
+		k, ok := readString(m, uint32(s[1]), uint32(s[2]))
 		if !ok {
 			status(s, abi.StatusInvalidMemoryAccess)
 			return
 		}
-		val, found := lookup(*hm, string(k))
+		val, found := lookup(*hm, k)
 		if !found {
 			status(s, abi.StatusNotFound)
 			return
@@ -222,12 +231,12 @@ var envFuncs = map[string]hostFunc{
 			status(s, abi.StatusBadArgument)
 			return
 		}
-		k, ok := read(m, uint32(s[1]), uint32(s[2]))
+		k, ok := readString(m, uint32(s[1]), uint32(s[2]))
 		if !ok {
 			status(s, abi.StatusInvalidMemoryAccess)
 			return
 		}
-		removeKey(hm, string(k))
+		removeKey(hm, k)
 		status(s, abi.StatusOK)
 	},
 
@@ -491,17 +500,16 @@ func setHeader(replace bool) hostFunc {
 			status(s, abi.StatusBadArgument)
 			return
 		}
-		k, ok1 := read(m, uint32(s[1]), uint32(s[2]))
-		val, ok2 := read(m, uint32(s[3]), uint32(s[4]))
+		key, ok1 := readString(m, uint32(s[1]), uint32(s[2]))
+		val, ok2 := readString(m, uint32(s[3]), uint32(s[4]))
 		if !ok1 || !ok2 {
 			status(s, abi.StatusInvalidMemoryAccess)
 			return
 		}
-		key := string(k)
 		if replace {
 			removeKey(hm, key)
 		}
-		*hm = append(*hm, [2]string{strings.ToLower(key), string(val)})
+		*hm = append(*hm, [2]string{lowerName(key), val})
 		status(s, abi.StatusOK)
 	}
 }

@@ -55,7 +55,7 @@ func removeKey(hm *[][2]string, k string) {
 
 func lowerKeys(pairs [][2]string) [][2]string {
 	for i := range pairs {
-		pairs[i][0] = strings.ToLower(pairs[i][0])
+		pairs[i][0] = lowerName(pairs[i][0])
 	}
 	return pairs
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,8 +114,14 @@ func headerPairs(h http.Header) [][2]string { return appendHeaderPairs(nil, h) }
 
 // appendHeaderPairs appends h to out as lower-case pairs, names sorted.
 func appendHeaderPairs(out [][2]string, h http.Header) [][2]string {
-	for _, k := range sortedKeys(h) {
-		lk := strings.ToLower(k)
+	var buf [32]string // the names of a usual request, without allocating
+	keys := buf[:0]
+	for k := range h {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		lk := lowerName(k)
 		for _, val := range h[k] {
 			out = append(out, [2]string{lk, val})
 		}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/tokengate/tokengate/internal/abi"
 )
 
 // Middleware runs each exchange through the plugin in Envoy's order:
@@ -51,7 +53,8 @@ func (p *Plugin) Middleware(next http.Handler) http.Handler {
 		defer p.end(s)
 		s.SetConnection(connectionOf(r))
 		noBody := r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0
-		res, err := s.RequestHeaders(requestPairs(r), noBody)
+		// requestPairs is a fresh slice: the stream may keep it, uncopied.
+		res, err := s.headers(abi.MapHTTPRequestHeaders, "proxy_on_request_headers", requestPairs(r), noBody, false)
 		switch {
 		case err != nil:
 			p.fail(w, r, next, err)
@@ -184,6 +187,9 @@ func rebuildRequest(r *http.Request, hs [][2]string) (*http.Request, error) {
 	r2.URL = &u
 	r2.Trailer = r.Trailer.Clone()
 	r2.Header = make(http.Header, len(hs))
+	// One backing array holds every value; each name's slice has its own
+	// capacity limit, so appending to one never overwrites the next.
+	vals := make([]string, 0, len(hs))
 	for _, h := range hs {
 		switch h[0] {
 		case ":path":
@@ -202,7 +208,13 @@ func rebuildRequest(r *http.Request, hs [][2]string) (*http.Request, error) {
 			r2.Host = h[1]
 		case ":scheme":
 		default:
-			r2.Header.Add(h[0], h[1])
+			k := canonicalName(h[0])
+			if prev, ok := r2.Header[k]; ok {
+				r2.Header[k] = append(prev, h[1])
+				continue
+			}
+			vals = append(vals, h[1])
+			r2.Header[k] = vals[len(vals)-1 : len(vals) : len(vals)]
 		}
 	}
 	return r2, nil
@@ -211,7 +223,13 @@ func rebuildRequest(r *http.Request, hs [][2]string) (*http.Request, error) {
 func connectionOf(r *http.Request) Connection {
 	c := Connection{Protocol: r.Proto}
 	c.Source, _ = netip.ParseAddrPort(r.RemoteAddr)
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+	switch a := r.Context().Value(http.LocalAddrContextKey).(type) {
+	case *net.TCPAddr:
+		// What parsing a.String() gives (an IPv4 address in its 4-byte
+		// form), without making the string.
+		ap := a.AddrPort()
+		c.Destination = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	case net.Addr:
 		c.Destination, _ = netip.ParseAddrPort(a.String())
 	}
 	if r.TLS != nil {

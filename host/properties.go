@@ -140,6 +140,9 @@ func (v *vm) attribute(path string) ([]byte, bool) {
 // the root context; Envoy keeps such values in the stream's filter state.
 func (v *vm) setProperty(path string, val []byte) {
 	if s := v.streamInScope(); s != nil {
+		if s.props == nil {
+			s.props = map[string][]byte{} // most streams set none
+		}
 		s.props[propertyKey(path)] = val
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -82,7 +83,7 @@ func (p *Plugin) NewStream(ctx context.Context) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stream{p: p, v: v, ctx: ctx, id: v.newID(), start: p.cfg.clock(), props: map[string][]byte{}}
+	s := &Stream{p: p, v: v, ctx: ctx, id: v.newID(), start: p.cfg.clock()}
 	v.stream = s
 	if _, err := v.call(s.id, "proxy_on_context_create", uint64(s.id), uint64(v.rootID)); err != nil {
 		s.closed = true
@@ -150,13 +151,15 @@ func (s *Stream) invoke(callback string, args ...uint64) (action uint32, called 
 	return action, true, nil
 }
 
+// headers runs a headers or trailers callback on h. The stream keeps h as
+// its map from then on: callers outside the package pass a copy.
 func (s *Stream) headers(t uint32, callback string, h [][2]string, eos bool, trailers bool) (Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return Result{}, ErrStreamClosed
 	}
-	s.hdr[t] = lowerKeys(append([][2]string(nil), h...))
+	s.hdr[t] = lowerKeys(h)
 	s.have[t] = true
 	args := []uint64{uint64(len(h))}
 	if !trailers {
@@ -218,7 +221,7 @@ func (s *Stream) body(buf *[]byte, callback string, chunk []byte, eos bool) (Res
 // lower-case names; pseudo-headers (:method, :path, :authority, :scheme)
 // belong in h.
 func (s *Stream) RequestHeaders(h [][2]string, endOfStream bool) (Result, error) {
-	return s.headers(abi.MapHTTPRequestHeaders, "proxy_on_request_headers", h, endOfStream, false)
+	return s.headers(abi.MapHTTPRequestHeaders, "proxy_on_request_headers", slices.Clone(h), endOfStream, false)
 }
 
 // RequestBody adds chunk to the buffered request body and runs
@@ -229,13 +232,13 @@ func (s *Stream) RequestBody(chunk []byte, endOfStream bool) (Result, error) {
 
 // RequestTrailers runs proxy_on_request_trailers.
 func (s *Stream) RequestTrailers(t [][2]string) (Result, error) {
-	return s.headers(abi.MapHTTPRequestTrailers, "proxy_on_request_trailers", t, true, true)
+	return s.headers(abi.MapHTTPRequestTrailers, "proxy_on_request_trailers", slices.Clone(t), true, true)
 }
 
 // ResponseHeaders runs proxy_on_response_headers; h should start with
 // :status.
 func (s *Stream) ResponseHeaders(h [][2]string, endOfStream bool) (Result, error) {
-	return s.headers(abi.MapHTTPResponseHeaders, "proxy_on_response_headers", h, endOfStream, false)
+	return s.headers(abi.MapHTTPResponseHeaders, "proxy_on_response_headers", slices.Clone(h), endOfStream, false)
 }
 
 // ResponseBody adds chunk to the buffered response body and runs
@@ -246,7 +249,7 @@ func (s *Stream) ResponseBody(chunk []byte, endOfStream bool) (Result, error) {
 
 // ResponseTrailers runs proxy_on_response_trailers.
 func (s *Stream) ResponseTrailers(t [][2]string) (Result, error) {
-	return s.headers(abi.MapHTTPResponseTrailers, "proxy_on_response_trailers", t, true, true)
+	return s.headers(abi.MapHTTPResponseTrailers, "proxy_on_response_trailers", slices.Clone(t), true, true)
 }
 
 // Close runs on_done, on_log and on_delete and returns the VM to the pool

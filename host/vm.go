@@ -57,6 +57,7 @@ type vm struct {
 
 	callResp   *callResponse // during proxy_on_http_call_response
 	callData   []byte        // buffer 8 during envoy_on_resolve_dns
+	pairsBuf   []byte        // see encodePairs
 	hasCallBuf bool
 	httpToken  uint32
 	dnsToken   uint32
@@ -309,6 +310,17 @@ func (v *vm) close(ctx context.Context) {
 
 // give copies b into guest memory allocated by the guest and writes the
 // pointer and size; empty values are returned as 0/0 without allocating.
+// encodePairs encodes pairs for the guest into a buffer the VM reuses: give
+// copies it into guest memory at once. A buffer grown past 64 KiB by an
+// unusually large map is not kept.
+func (v *vm) encodePairs(pairs [][2]string) []byte {
+	b := abi.AppendPairs(v.pairsBuf[:0], pairs)
+	if cap(b) <= 64<<10 {
+		v.pairsBuf = b
+	}
+	return b
+}
+
 func (v *vm) give(m api.Module, b []byte, ptrOut, sizeOut uint32) abi.Status {
 	mem := m.Memory()
 	if len(b) == 0 {

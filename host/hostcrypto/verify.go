@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/tokengate/tokengate/internal/verifysig"
 )
@@ -82,11 +83,43 @@ func publicKey(a verifysig.Arguments) (crypto.PublicKey, error) {
 		}
 		der = block.Bytes
 	}
+	if pub := parsed.get(der); pub != nil {
+		return pub, nil
+	}
 	pub, err := x509.ParsePKIXPublicKey(der)
 	if err != nil {
 		return nil, fmt.Errorf("hostcrypto: the public key is not a DER SubjectPublicKeyInfo; send public_key as x509.MarshalPKIXPublicKey writes it: %w", err)
 	}
+	parsed.put(der, pub)
 	return pub, nil
+}
+
+// parsed holds the keys parsed lately, by their DER bytes: a plugin sends
+// the same few keys with every signature, and parsing one costs about as
+// much as a third of an RSA check.
+var parsed = keyCache{keys: map[string]crypto.PublicKey{}}
+
+// maxParsedKeys bounds the cache; when it is full it starts again empty.
+const maxParsedKeys = 64
+
+type keyCache struct {
+	mu   sync.Mutex
+	keys map[string]crypto.PublicKey
+}
+
+func (c *keyCache) get(der []byte) crypto.PublicKey {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.keys[string(der)]
+}
+
+func (c *keyCache) put(der []byte, pub crypto.PublicKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.keys) >= maxParsedKeys {
+		clear(c.keys)
+	}
+	c.keys[string(der)] = pub
 }
 
 // encodeResult is the reply: result true only for a signature that

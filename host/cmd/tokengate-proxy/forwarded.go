@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"slices"
 	"strings"
 )
 
@@ -49,9 +48,41 @@ var clientAddressHeaders = []string{"forwarded", "x-real-ip", "true-client-ip", 
 // X-Forwarded-* and the CDN spellings of the client address. "_" and "-"
 // count alike, since many servers (CGI, WSGI, PHP) read X_Forwarded_For as
 // X-Forwarded-For.
+//
+// It runs on every header of every request, so it compares in place rather
+// than building a normalised copy of name.
 func isForwardingHeader(name string) bool {
-	n := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
-	return slices.Contains(clientAddressHeaders, n) || strings.HasPrefix(n, "x-forwarded-")
+	const prefix = "x-forwarded-"
+	if len(name) >= len(prefix) && sameHeaderName(name[:len(prefix)], prefix) {
+		return true
+	}
+	for _, h := range clientAddressHeaders {
+		if sameHeaderName(name, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameHeaderName reports whether name equals lower, a lower-case name,
+// ignoring the case of ASCII letters and counting "_" as "-".
+func sameHeaderName(name, lower string) bool {
+	if len(name) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case c == '_':
+			c = '-'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // apply returns r with the forwarding headers the upstream should see. It

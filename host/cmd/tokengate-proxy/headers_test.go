@@ -234,9 +234,14 @@ func TestIsForwardingHeader(t *testing.T) {
 		"X-Forwarded-For": true, "x_forwarded_host": true, "Forwarded": true, "X-Real-IP": true, "True-Client-IP": true,
 		"X-Client-IP": true, "CF-Connecting-IP": true, "x_cluster_client_ip": true, "Fastly-Client-IP": true,
 		"X-Original-Forwarded-For": true, "X-User": false, "Authorization": false, "X-Forwarder": false, "Client-IP-Hint": false,
+		"X_FORWARDED_PROTO": true, "X-Forwarded-": true, "x-forwarded-anything-else": true, "X-Forwarded": false,
+		"Forwarded-For": false, "Forwardedx": false, "X-Real-I": false, "": false, "X-Real-IP-Extra": false,
 	} {
 		if got := isForwardingHeader(name); got != want {
 			t.Errorf("isForwardingHeader(%q) = %v, want %v", name, got, want)
 		}
+	}
+	if n := testing.AllocsPerRun(100, func() { isForwardingHeader("X_Forwarded_For"); isForwardingHeader("Authorization") }); n != 0 {
+		t.Errorf("isForwardingHeader allocated %v times per run; it runs on every header of every request", n)
 	}
 }
