@@ -92,14 +92,14 @@ repro: wasm ## rebuild the module from a clean copy of HEAD with an empty build 
 abi: wasm ## check the module's imports against Envoy's host functions
 	$(GO) run ./build/cmd/abicheck $(WASM)
 
-bench: wasm envoy ## the benchmark suite (Envoy side by side, Go host, micro); report in build/out/bench/
+bench: wasm native envoy ## the benchmark suite (Envoy side by side: Wasm, native, floors, jwt_authn; Go host; micro); report in build/out/bench/
 	@mkdir -p $(OUT)/bench
 	set -o pipefail; TOKENGATE_WASM=$(CURDIR)/$(WASM) $(GO) test -run '^$$' -bench . -benchmem \
 	  ./plugin/ ./plugin/internal/gate/ ./host/ ./host/hostcrypto/ | tee $(OUT)/bench/micro.txt
-	$(GO) run ./build/cmd/benchrun -envoy $(ENVOY) -wasm $(WASM) -out $(OUT)/bench -micro $(OUT)/bench/micro.txt
+	$(GO) run ./build/cmd/benchrun -envoy $(ENVOY) -wasm $(WASM) -native $(OUT)/libtokengate.so -out $(OUT)/bench -micro $(OUT)/bench/micro.txt
 
-bench-short: wasm envoy ## CI benchmark (~1 min): fails if a ratio falls below half of build/bench/baseline.json
-	$(GO) run ./build/cmd/benchrun -short -envoy $(ENVOY) -wasm $(WASM) -out $(OUT)/bench
+bench-short: wasm native envoy ## CI benchmark (~1 min): fails if a ratio falls below half of build/bench/baseline.json
+	$(GO) run ./build/cmd/benchrun -short -envoy $(ENVOY) -wasm $(WASM) -native $(OUT)/libtokengate.so -out $(OUT)/bench
 
 fuzz: ## run every fuzz target for FUZZTIME each, one at a time (seeds in testdata/fuzz/<Target>)
 	@set -e; for file in $$(git grep -l '^func Fuzz' -- '*_test.go'); do \
@@ -314,7 +314,6 @@ native-test: native envoy ## the native module's unit tests and its Envoy $(ENVO
 	TOKENGATE_NATIVE=$(CURDIR)/$(NATIVE) TOKENGATE_ENVOY=$(ENVOY) TOKENGATE_REQUIRE_E2E=1 \
 	  $(GO) test -count=1 -run '^TestNativeModule' ./e2e/
 
-native-bench: wasm native envoy ## Envoy side by side: no auth, jwt_authn, the Wasm filter and the native module (~2 min)
-	TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_NATIVE=$(CURDIR)/$(NATIVE) TOKENGATE_ENVOY=$(ENVOY) \
-	  $(GO) test -run '^$$' -bench '^BenchmarkNativeModuleAgainstJWTAuthn$$' -benchtime 1x ./e2e/
+native-bench: wasm native envoy ## Envoy side by side only: no auth, jwt_authn, floors, the Wasm filter, the native module (~3 min)
+	$(GO) run ./build/cmd/benchrun -go-host=false -noop=false -envoy $(ENVOY) -wasm $(WASM) -native $(NATIVE) -out $(OUT)/bench
 # ---- end native -------------------------------------------------------------

@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tokengate/tokengate/plugin/envoymodule/internal/dynmod"
@@ -14,7 +15,11 @@ import (
 // stream is what the request path needs from Envoy for one request; tests
 // replace it with a recorder.
 type stream interface {
-	RequestHeaders(r *dynmod.HeaderReader, dst [][2]string) ([][2]string, error)
+	// RequestHeaders returns the request headers, pointing into Envoy's
+	// memory (dynmod.HeaderReader.Read).
+	RequestHeaders(dst [][2]string) ([][2]string, error)
+	// Borrowed reports whether s points into that memory.
+	Borrowed(s string) bool
 	RemoveHeader(name string) bool
 	SetHeader(name, value string) bool
 	ClearRouteCache()
@@ -36,7 +41,7 @@ func (w *worker) decide(s stream) (status dynmod.HeadersStatus) {
 			status = internalError(s, "deciding (panic: "+fmt.Sprint(r)+")")
 		}
 	}()
-	headers, err := s.RequestHeaders(&w.reader, w.headers)
+	headers, err := s.RequestHeaders(w.headers)
 	w.headers = headers
 	if err != nil {
 		// Fail closed: a request whose headers cannot be read is not let through.
@@ -53,8 +58,14 @@ func (w *worker) decide(s stream) (status dynmod.HeadersStatus) {
 		s.SendResponse(d.Status, d.Headers, d.Body)
 		return dynmod.StopIteration
 	}
+	if borrows(s, &d) {
+		d = detached(s, d)
+	}
 	changed := false
 	for _, name := range d.RemoveHeaders {
+		if d.Replaces(name) {
+			continue // setting it replaces every value it had
+		}
 		if !s.RemoveHeader(name) {
 			return internalError(s, "removing request header "+name)
 		}
@@ -80,6 +91,50 @@ func (w *worker) decide(s stream) (status dynmod.HeadersStatus) {
 	return dynmod.Continue
 }
 
+// borrows reports whether a change the decision asks for names a header or
+// value by a string that points into Envoy's header map (a header name or
+// the path taken from the request): Envoy must not be handed its own
+// memory, which the first change can free.
+func borrows(s stream, d *gate.Decision) bool {
+	if s.Borrowed(d.Path) {
+		return true
+	}
+	for _, name := range d.RemoveHeaders {
+		if s.Borrowed(name) {
+			return true
+		}
+	}
+	for _, h := range d.SetHeaders {
+		if s.Borrowed(h[0]) || s.Borrowed(h[1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// detached returns d with its changes copied into Go memory. The
+// decision's slices may be shared with the gate's cache, so they are
+// copied, never changed in place.
+func detached(s stream, d gate.Decision) gate.Decision {
+	own := func(v string) string {
+		if s.Borrowed(v) {
+			return strings.Clone(v)
+		}
+		return v
+	}
+	d.Path = own(d.Path)
+	rm := make([]string, len(d.RemoveHeaders))
+	for i, name := range d.RemoveHeaders {
+		rm[i] = own(name)
+	}
+	set := make([][2]string, len(d.SetHeaders))
+	for i, h := range d.SetHeaders {
+		set[i] = [2]string{own(h[0]), own(h[1])}
+	}
+	d.RemoveHeaders, d.SetHeaders = rm, set
+	return d
+}
+
 // internalError fails a request closed when the decision could not be
 // carried out (the Wasm filter traps, and Envoy answers 5xx).
 func internalError(s stream, what string) dynmod.HeadersStatus {
@@ -96,21 +151,26 @@ func detail(d *gate.Decision) string {
 	return " (" + d.Detail + ")"
 }
 
-// envoyStream is the stream of an Envoy filter pointer.
-type envoyStream dynmod.Filter
+// envoyStream is the stream of the request Envoy is calling the filter for:
+// its filter pointer, and the worker's header reader.
+type envoyStream struct {
+	f      dynmod.Filter
+	reader dynmod.HeaderReader
+}
 
-func (e envoyStream) RequestHeaders(r *dynmod.HeaderReader, dst [][2]string) ([][2]string, error) {
-	return r.Read(dynmod.Filter(e), dst)
+func (e *envoyStream) RequestHeaders(dst [][2]string) ([][2]string, error) {
+	return e.reader.Read(e.f, dst)
 }
-func (e envoyStream) RemoveHeader(name string) bool {
-	return dynmod.RemoveRequestHeader(dynmod.Filter(e), name)
+func (e *envoyStream) Borrowed(s string) bool { return e.reader.Borrowed(s) }
+func (e *envoyStream) RemoveHeader(name string) bool {
+	return dynmod.RemoveRequestHeader(e.f, name)
 }
-func (e envoyStream) SetHeader(name, value string) bool {
-	return dynmod.SetRequestHeader(dynmod.Filter(e), name, value)
+func (e *envoyStream) SetHeader(name, value string) bool {
+	return dynmod.SetRequestHeader(e.f, name, value)
 }
-func (e envoyStream) ClearRouteCache() { dynmod.ClearRouteCache(dynmod.Filter(e)) }
-func (e envoyStream) SendResponse(status int, headers [][2]string, body []byte) {
-	dynmod.SendResponse(dynmod.Filter(e), status, headers, body)
+func (e *envoyStream) ClearRouteCache() { dynmod.ClearRouteCache(e.f) }
+func (e *envoyStream) SendResponse(status int, headers [][2]string, body []byte) {
+	dynmod.SendResponse(e.f, status, headers, body)
 }
-func (envoyStream) Log(l dynmod.Level, msg string) { dynmod.Log(l, msg) }
-func (envoyStream) LogEnabled(l dynmod.Level) bool { return dynmod.LogEnabled(l) }
+func (*envoyStream) Log(l dynmod.Level, msg string) { dynmod.Log(l, msg) }
+func (*envoyStream) LogEnabled(l dynmod.Level) bool { return dynmod.LogEnabled(l) }

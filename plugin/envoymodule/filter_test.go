@@ -7,33 +7,69 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/tokengate/tokengate/internal/issuer"
 	"github.com/tokengate/tokengate/plugin/envoymodule/internal/dynmod"
 )
 
 // recorder is a stream that records what the filter asks of Envoy, one line
-// per call, in order.
+// per call, in order. Like Envoy, it hands out headers that point into its
+// own memory, and marks a call that hands that memory back to it.
 type recorder struct {
 	headers [][2]string
 	readErr error
 	failSet string // a header whose change Envoy refuses
 	panics  bool   // reading the headers panics
 	calls   []string
+	mem     []byte // "Envoy's" copy of the headers
 }
 
-func (r *recorder) RequestHeaders(_ *dynmod.HeaderReader, dst [][2]string) ([][2]string, error) {
+func (r *recorder) RequestHeaders(dst [][2]string) ([][2]string, error) {
 	if r.panics {
 		panic("reading headers")
 	}
-	return append(dst[:0], r.headers...), r.readErr
+	r.mem = r.mem[:0]
+	for _, h := range r.headers {
+		r.mem = append(append(r.mem, h[0]...), h[1]...)
+	}
+	at := 0
+	str := func(n int) string {
+		at += n
+		if n == 0 {
+			return ""
+		}
+		return unsafe.String(&r.mem[at-n], n)
+	}
+	dst = dst[:0]
+	for _, h := range r.headers {
+		dst = append(dst, [2]string{str(len(h[0])), str(len(h[1]))})
+	}
+	return dst, r.readErr
+}
+func (r *recorder) Borrowed(s string) bool {
+	if len(s) == 0 || len(r.mem) == 0 {
+		return false
+	}
+	p, base := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(&r.mem[0]))
+	return p >= base && p < base+uintptr(len(r.mem))
+}
+
+// borrowed marks a call that passes Envoy its own memory.
+func (r *recorder) borrowed(s ...string) string {
+	for _, v := range s {
+		if r.Borrowed(v) {
+			return " (passes Envoy's own memory)"
+		}
+	}
+	return ""
 }
 func (r *recorder) RemoveHeader(name string) bool {
-	r.calls = append(r.calls, "remove "+name)
+	r.calls = append(r.calls, "remove "+name+r.borrowed(name))
 	return name != r.failSet
 }
 func (r *recorder) SetHeader(name, value string) bool {
-	r.calls = append(r.calls, "set "+name+": "+value)
+	r.calls = append(r.calls, "set "+name+": "+value+r.borrowed(name, value))
 	return name != r.failSet
 }
 func (r *recorder) ClearRouteCache() { r.calls = append(r.calls, "clear route cache") }
@@ -58,8 +94,11 @@ func TestFilterAppliesTheDecisionAsTheWasmFilterDoes(t *testing.T) {
 	}
 	cfg := `{"realm": "models", "ambiguous_paths": "rewrite",
   "providers": {"corp": {"issuer": "` + iss.URL + `", "audiences": ["api://scoring"], "jwks": ` + string(iss.JWKS()) + `,
-    "claim_to_headers": [{"claim": "sub", "header": "x-user"}]}},
-  "rules": [{"match": {"prefix": "/healthz"}}, {"match": {"prefix": "/"}, "requires": {"providers": ["corp"]}}]}`
+    "claim_to_headers": [{"claim": "sub", "header": "x-user"}]},
+    "elsewhere": {"issuer": "` + iss.URL + `", "audiences": ["api://scoring"], "jwks": ` + string(iss.JWKS()) + `,
+      "from_params": ["access_token"], "from_headers": [{"name": "x-api-token"}]}},
+  "rules": [{"match": {"prefix": "/healthz"}}, {"match": {"prefix": "/q/"}, "requires": {"providers": ["elsewhere"]}},
+    {"match": {"prefix": "/"}, "requires": {"providers": ["corp"]}}]}`
 	c, _, err := newConfig([]byte(cfg), 2)
 	if err != nil {
 		t.Fatal(err)
@@ -82,13 +121,19 @@ func TestFilterAppliesTheDecisionAsTheWasmFilterDoes(t *testing.T) {
 	}{
 		{name: "a valid token goes upstream without the token and with the verified subject",
 			headers: req("/v1/score", "Bearer "+tok, [2]string{"x-user", "mallory"}), status: dynmod.Continue,
-			calls: "remove x-user\nremove authorization\nset x-user: alice\nclear route cache"},
+			calls: "remove authorization\nset x-user: alice\nclear route cache"},
 		{name: "a public route only loses forged claim headers",
 			headers: req("/healthz", "", [2]string{"x-user", "mallory"}), status: dynmod.Continue,
 			calls: "remove x-user\nclear route cache"},
 		{name: "a rewritten path goes upstream as judged",
 			headers: req("/v1//score", "Bearer "+tok), status: dynmod.Continue,
-			calls: "remove x-user\nremove authorization\nset x-user: alice\nset :path: /v1/score\nclear route cache"},
+			calls: "remove authorization\nset x-user: alice\nset :path: /v1/score\nclear route cache"},
+		{name: "a path taken from the request is copied before Envoy gets it back",
+			headers: req("/q/score?access_token="+tok, ""), status: dynmod.Continue,
+			calls: "remove x-user\nset :path: /q/score\nclear route cache"},
+		{name: "a header name taken from the request is copied before Envoy gets it back",
+			headers: req("/q/score", "", [2]string{"x_api_token", tok}), status: dynmod.Continue,
+			calls: "remove x-user\nremove x_api_token\nclear route cache"},
 		{name: "no token is refused with the gate's challenge",
 			headers: req("/v1/score", ""), status: dynmod.StopIteration,
 			calls: `respond 401 [content-type: application/json; cache-control: no-store; www-authenticate: Bearer realm="models"]`},
@@ -100,7 +145,7 @@ func TestFilterAppliesTheDecisionAsTheWasmFilterDoes(t *testing.T) {
 			calls: "respond 500 [content-type: text/plain] internal error"},
 		{name: "a header change Envoy refuses fails closed",
 			headers: req("/v1/score", "Bearer "+tok), failSet: "authorization", status: dynmod.StopIteration,
-			calls: "remove x-user\nremove authorization\nrespond 500 [content-type: text/plain] internal error"},
+			calls: "remove authorization\nrespond 500 [content-type: text/plain] internal error"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,5 +202,45 @@ func TestNewConfigCompilesOneGatePerWorker(t *testing.T) {
 				seen[w.gate] = true
 			}
 		})
+	}
+}
+
+// still is a stream that records nothing, so that it allocates nothing.
+type still struct{ headers [][2]string }
+
+func (s *still) RequestHeaders(dst [][2]string) ([][2]string, error) {
+	return append(dst[:0], s.headers...), nil
+}
+func (*still) Borrowed(string) bool                  { return false }
+func (*still) RemoveHeader(string) bool              { return true }
+func (*still) SetHeader(string, string) bool         { return true }
+func (*still) ClearRouteCache()                      {}
+func (*still) SendResponse(int, [][2]string, []byte) {}
+func (*still) Log(dynmod.Level, string)              {}
+func (*still) LogEnabled(dynmod.Level) bool          { return false }
+
+// A request whose token is in the verified-token cache allocates nothing
+// in the native module either: no garbage, so no GC work on Envoy's threads.
+func TestCachedRequestAllocatesNothing(t *testing.T) {
+	iss, err := issuer.New("https://idp.test/realms/ml", issuer.RS256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := iss.Mint(issuer.Claims{"sub": "alice", "aud": "api://scoring"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := newConfig([]byte(`{"providers": {"corp": {"issuer": "`+iss.URL+`", "audiences": ["api://scoring"],
+  "jwks": `+string(iss.JWKS())+`, "claim_to_headers": [{"claim": "sub", "header": "x-user"}]}}}`), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &still{headers: [][2]string{{":method", "GET"}, {":path", "/v1/score"}, {":authority", "api"}, {"authorization", "Bearer " + tok}}}
+	w := c.workers[0]
+	if got := w.decide(s); got != dynmod.Continue {
+		t.Fatalf("first request: status %d, want Continue", got)
+	}
+	if n := testing.AllocsPerRun(200, func() { w.decide(s) }); n != 0 {
+		t.Errorf("a cached request allocates %v times, want 0", n)
 	}
 }

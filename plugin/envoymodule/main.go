@@ -53,7 +53,7 @@ type config struct {
 // time: its own Gate (and so its own verified-token cache) and scratch space.
 type worker struct {
 	gate    *gate.Gate
-	reader  dynmod.HeaderReader
+	envoy   envoyStream // the request being decided
 	headers [][2]string
 }
 
@@ -96,13 +96,19 @@ func newConfig(cfg []byte, workers int) (*config, []string, error) {
 	return c, warnings, nil
 }
 
-func (c *config) RequestHeaders(f dynmod.Filter, _ bool) dynmod.HeadersStatus {
-	if i := dynmod.WorkerIndex(f); i >= 0 && i < len(c.workers) {
-		return c.workers[i].decide(envoyStream(f))
+func (c *config) RequestHeaders(f dynmod.Filter, worker int, _ bool) dynmod.HeadersStatus {
+	if worker >= 0 && worker < len(c.workers) {
+		return c.workers[worker].decideFor(f)
 	}
 	c.spare.Lock()
 	defer c.spare.Unlock()
-	return c.spare.w.decide(envoyStream(f))
+	return c.spare.w.decideFor(f)
 }
 
 func (c *config) Destroy() {}
+
+// decideFor decides on the request of Envoy's filter f.
+func (w *worker) decideFor(f dynmod.Filter) dynmod.HeadersStatus {
+	w.envoy.f = f
+	return w.decide(&w.envoy)
+}

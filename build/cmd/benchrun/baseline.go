@@ -67,7 +67,7 @@ func writeBaseline(path string, measured map[string]float64, note string, now ti
 		b.MinFraction = old.MinFraction
 	}
 	for _, sc := range scenarioOrder {
-		for _, p := range ratioPairs[:2] {
+		for _, p := range baselinePairs {
 			k := ratioKey(sc, p[0], p[1])
 			if v, ok := measured[k]; ok {
 				b.Ratios[k] = float64(int(v*100+0.5)) / 100

@@ -243,10 +243,16 @@ func TestFloorRatio(t *testing.T) {
 		{"extra CPU over no-auth, tokengate's over the floor's", []summary{sum(noAuth, 70*time.Microsecond), sum(floor, 76*time.Microsecond), sum(tokengate, 79*time.Microsecond)}, 1.5, true},
 		{"no floor measured", []summary{sum(noAuth, 70*time.Microsecond), sum(tokengate, 79*time.Microsecond)}, 0, false},
 		{"a floor no dearer than no-auth gives no ratio", []summary{sum(noAuth, 70*time.Microsecond), sum(floor, 70*time.Microsecond), sum(tokengate, 79*time.Microsecond)}, 0, false},
+		{"the native module against its own floor", []summary{sum(noAuth, 70*time.Microsecond), sum(floor, 90*time.Microsecond),
+			sum(nativeFloor, 74*time.Microsecond), sum(tokengateNative, 80*time.Microsecond)}, 2.5, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := floorRatio(tt.sums, warm)
+			filter, fl := tokengate, floor
+			if strings.Contains(tt.name, "native") {
+				filter, fl = tokengateNative, nativeFloor
+			}
+			got, ok := floorRatio(tt.sums, warm, filter, fl)
 			if ok != tt.ok || math.Abs(got-tt.want) > 1e-9 {
 				t.Fatalf("floorRatio = %v, %v; want %v, %v", got, ok, tt.want, tt.ok)
 			}

@@ -19,14 +19,16 @@ var (
 	grid  = color.RGBA{225, 225, 225, 255}
 	// One colour per variant, in variantOrder.
 	variantColors = map[string]color.RGBA{
-		noAuth:         {150, 150, 150, 255},
-		jwtAuthn:       {66, 133, 244, 255},
-		floor:          {110, 200, 210, 255},
-		goNoop:         {240, 200, 60, 255},
-		goHostWork:     {200, 150, 40, 255},
-		tokengate:      {234, 120, 40, 255},
-		direct:         {120, 190, 120, 255},
-		tokengateProxy: {170, 90, 190, 255},
+		noAuth:          {150, 150, 150, 255},
+		jwtAuthn:        {66, 133, 244, 255},
+		floor:           {110, 200, 210, 255},
+		goNoop:          {240, 200, 60, 255},
+		goHostWork:      {200, 150, 40, 255},
+		tokengate:       {234, 120, 40, 255},
+		nativeFloor:     {230, 170, 170, 255},
+		tokengateNative: {200, 40, 60, 255},
+		direct:          {120, 190, 120, 255},
+		tokengateProxy:  {170, 90, 190, 255},
 	}
 )
 

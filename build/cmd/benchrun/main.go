@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/tokengate/tokengate/build/envoy"
+	"github.com/tokengate/tokengate/build/internal/floornative"
 	"github.com/tokengate/tokengate/build/internal/floorwasm"
 	"github.com/tokengate/tokengate/build/internal/load"
 	"github.com/tokengate/tokengate/internal/issuer"
@@ -58,6 +59,7 @@ const (
 
 type options struct {
 	envoyBin, wasmPath, outDir, baselinePath string
+	nativePath                               string
 	microPath                                string
 	duration, warmup                         time.Duration
 	concurrency, rounds, pool, workers       int
@@ -70,6 +72,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.envoyBin, "envoy", defaultEnvoy(), "Envoy 1.40 `binary` (default: $TOKENGATE_ENVOY or .venv/bin/envoy)")
 	flag.StringVar(&o.wasmPath, "wasm", "build/out/tokengate.wasm", "the plugin `module` (make wasm builds it)")
+	flag.StringVar(&o.nativePath, "native", "build/out/libtokengate.so", "the native Envoy `module` (make native builds it); empty: leave it out")
 	flag.StringVar(&o.outDir, "out", "build/out/bench", "`directory` for report.md, chart.png and results.json")
 	flag.StringVar(&o.baselinePath, "baseline", "build/bench/baseline.json", "recorded ratios `file` for the -short check")
 	flag.StringVar(&o.microPath, "micro", "", "`file` of `go test -bench` output to include in the report")
@@ -82,7 +85,7 @@ func main() {
 	flag.IntVar(&o.cacheSize, "cache", 100, "verified-token cache entries of jwt_authn and tokengate")
 	flag.BoolVar(&o.goHost, "go-host", true, "also measure tokengate-proxy and the upstream directly")
 	flag.BoolVar(&o.noop, "noop", true, "also measure a Go filter that decides nothing (testdata/noop), alone and with tokengate's host calls")
-	flag.BoolVar(&o.floor, "floor", true, "also measure the floor module (build/internal/floorwasm: tokengate's exports and host calls, no Go)")
+	flag.BoolVar(&o.floor, "floor", true, "also measure the floor modules (build/internal/floorwasm and floornative: tokengate's exports and host calls, no Go)")
 	flag.BoolVar(&o.short, "short", false, "CI mode: 2 rounds of 3 s, Envoy only, and fail below the baseline")
 	flag.BoolVar(&o.writeBaseline, "write-baseline", false, "record the measured Envoy ratios in -baseline")
 	flag.Parse()
@@ -121,6 +124,13 @@ func run(ctx context.Context, o options) (int, error) {
 		return 2, errors.New("benchrun: the plugin module is missing (" + err.Error() + "); run `make wasm` first")
 	}
 	wasmAbs, _ := filepath.Abs(o.wasmPath)
+	nativeAbs := ""
+	if o.nativePath != "" {
+		if _, err := os.Stat(o.nativePath); err != nil {
+			return 2, errors.New("benchrun: the native module is missing (" + err.Error() + "); run `make native` first, or pass -native=''")
+		}
+		nativeAbs, _ = filepath.Abs(o.nativePath)
+	}
 	envoyVersion, err := exec.Command(o.envoyBin, "--version").Output()
 	if err != nil {
 		return 2, errors.New("benchrun: cannot run Envoy " + o.envoyBin + " (" + err.Error() + "); run `make envoy` or set -envoy")
@@ -157,7 +167,7 @@ func run(ctx context.Context, o options) (int, error) {
 		}
 	}()
 	pluginConfig := tokengateConfig(idp, o.cacheSize)
-	targets, err := startEnvoys(o, work, upPort, wasmAbs, pluginConfig, idp, &procs)
+	targets, err := startEnvoys(o, work, upPort, wasmAbs, nativeAbs, pluginConfig, idp, &procs)
 	if err != nil {
 		return 2, err
 	}
@@ -373,10 +383,13 @@ func tokengateConfig(idp *issuer.Issuer, cacheSize int) string {
   "rules": [{"match": {"prefix": "/"}, "requires": {"providers": ["corp"]}}]}`
 }
 
-// startEnvoys starts the three Envoy configurations.
-func startEnvoys(o options, work string, upPort int, wasm, pluginConfig string, idp *issuer.Issuer, procs *[]*process) ([]target, error) {
+// startEnvoys starts one Envoy per configuration measured.
+func startEnvoys(o options, work string, upPort int, wasm, native, pluginConfig string, idp *issuer.Issuer, procs *[]*process) ([]target, error) {
 	var targets []target
 	variants := []string{noAuth, jwtAuthn, tokengate}
+	if native != "" {
+		variants = append(variants, tokengateNative)
+	}
 	noopWasm := ""
 	if o.noop {
 		noopWasm = filepath.Join(work, "noop.wasm")
@@ -395,6 +408,17 @@ func startEnvoys(o options, work string, upPort int, wasm, pluginConfig string, 
 		}
 		variants = append(variants, floor)
 	}
+	floorNativeDir := ""
+	if o.floor && native != "" {
+		floorNativeDir = filepath.Join(work, "floor-native")
+		if err := os.MkdirAll(floorNativeDir, 0o755); err != nil {
+			return nil, err
+		}
+		if _, err := floornative.Build(floorNativeDir); err != nil {
+			return nil, err
+		}
+		variants = append(variants, nativeFloor)
+	}
 	for _, v := range variants {
 		admin, err1 := freePort()
 		listen, err2 := freePort()
@@ -403,6 +427,7 @@ func startEnvoys(o options, work string, upPort int, wasm, pluginConfig string, 
 		}
 		var yaml []byte
 		var err error
+		var env []string
 		switch v {
 		case noAuth:
 			yaml, err = envoy.RenderNoAuth(envoy.Bootstrap{AdminPort: admin, ListenPort: listen, UpstreamPort: upPort})
@@ -413,6 +438,13 @@ func startEnvoys(o options, work string, upPort int, wasm, pluginConfig string, 
 		case tokengate:
 			yaml, err = envoy.Render(envoy.Bootstrap{AdminPort: admin, ListenPort: listen, UpstreamPort: upPort,
 				WasmPath: wasm, PluginConfig: pluginConfig, FailurePolicy: "FAIL_CLOSED"})
+		case tokengateNative, nativeFloor:
+			dir := filepath.Dir(native)
+			if v == nativeFloor {
+				dir = floorNativeDir
+			}
+			env = []string{"ENVOY_DYNAMIC_MODULES_SEARCH_PATH=" + dir}
+			yaml, err = envoy.RenderNative(envoy.Native{AdminPort: admin, ListenPort: listen, UpstreamPort: upPort, PluginConfig: pluginConfig})
 		case floor:
 			yaml, err = envoy.Render(envoy.Bootstrap{AdminPort: admin, ListenPort: listen, UpstreamPort: upPort,
 				WasmPath: floorWasm, PluginConfig: "{}", FailurePolicy: "FAIL_CLOSED"})
@@ -431,7 +463,7 @@ func startEnvoys(o options, work string, upPort int, wasm, pluginConfig string, 
 		if err := os.WriteFile(cfg, yaml, 0o600); err != nil {
 			return nil, err
 		}
-		p, err := startProcess("envoy-"+v, work, o.envoyBin, "-c", cfg, "--concurrency", strconv.Itoa(o.workers),
+		p, err := startProcess("envoy-"+v, work, env, o.envoyBin, "-c", cfg, "--concurrency", strconv.Itoa(o.workers),
 			"--disable-hot-restart", "-l", "warning", "--component-log-level", "wasm:info")
 		if err != nil {
 			return nil, err
@@ -457,7 +489,7 @@ func startGoHost(work string, upPort int, wasm, pluginConfig string, procs *[]*p
 		return target{}, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(listen)
-	p, err := startProcess(tokengateProxy, work, bin, "--plugin", wasm, "--config", cfg, "--listen", addr,
+	p, err := startProcess(tokengateProxy, work, nil, bin, "--plugin", wasm, "--config", cfg, "--listen", addr,
 		"--upstream", "http://127.0.0.1:"+strconv.Itoa(upPort), "--admin-listen", "off")
 	if err != nil {
 		return target{}, err

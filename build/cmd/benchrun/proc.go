@@ -57,13 +57,15 @@ type process struct {
 	done chan struct{}
 }
 
-// startProcess runs bin with args, its output in dir/<name>.log.
-func startProcess(name, dir, bin string, args ...string) (*process, error) {
+// startProcess runs bin with args, its output in dir/<name>.log, with env
+// added to this process's environment.
+func startProcess(name, dir string, env []string, bin string, args ...string) (*process, error) {
 	logf, err := os.Create(filepath.Join(dir, name+".log"))
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()

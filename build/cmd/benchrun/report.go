@@ -10,17 +10,19 @@ import (
 
 // Variants, in the order of the report and the chart.
 const (
-	noAuth         = "no-auth"
-	jwtAuthn       = "jwt_authn"
-	goNoop         = "go-noop"
-	goHostWork     = "go-noop+host-work"
-	floor          = "wasm-floor" // build/internal/floorwasm: tokengate's calls, no Go
-	tokengate      = "tokengate"
-	direct         = "direct"
-	tokengateProxy = "tokengate-proxy"
+	noAuth          = "no-auth"
+	jwtAuthn        = "jwt_authn"
+	goNoop          = "go-noop"
+	goHostWork      = "go-noop+host-work"
+	floor           = "wasm-floor" // build/internal/floorwasm: tokengate's calls, no Go
+	tokengate       = "tokengate"
+	nativeFloor     = "native-floor" // build/internal/floornative: the native module's calls, no Go
+	tokengateNative = "tokengate-native"
+	direct          = "direct"
+	tokengateProxy  = "tokengate-proxy"
 )
 
-var variantOrder = []string{noAuth, jwtAuthn, floor, goNoop, goHostWork, tokengate, direct, tokengateProxy}
+var variantOrder = []string{noAuth, jwtAuthn, floor, goNoop, goHostWork, tokengate, nativeFloor, tokengateNative, direct, tokengateProxy}
 
 // Scenarios: the same token on every request, or a fresh one each time.
 const (
@@ -94,7 +96,12 @@ func median[T int64 | float64 | time.Duration](v []T) T {
 
 // ratioPairs are the comparisons the report and the baseline check use:
 // numerator and denominator variants, per scenario.
-var ratioPairs = [][2]string{{tokengate, jwtAuthn}, {tokengate, noAuth}, {tokengateProxy, direct}}
+var ratioPairs = [][2]string{{tokengate, jwtAuthn}, {tokengate, noAuth}, {tokengateNative, jwtAuthn}, {tokengateNative, noAuth},
+	{tokengateProxy, direct}, {tokengateProxy, tokengate}}
+
+// baselinePairs are the ratios CI checks (build/bench/baseline.json): the
+// Envoy ones, which the short run measures.
+var baselinePairs = ratioPairs[:4]
 
 func ratioKey(scenario, num, den string) string { return scenario + " " + num + "/" + den }
 
@@ -203,7 +210,7 @@ func cpuRatios(sums []summary) string {
 			continue
 		}
 		for _, s := range sums {
-			if s.Scenario == sc && (s.Variant == jwtAuthn || s.Variant == floor || s.Variant == goNoop || s.Variant == goHostWork || s.Variant == tokengate) && s.CPU > 0 {
+			if s.Scenario == sc && s.Variant != noAuth && s.Variant != tokengateProxy && s.CPU > 0 {
 				parts = append(parts, fmt.Sprintf("%s %s %+.1f µs", sc, s.Variant, us(s.CPU-base)))
 			}
 		}
@@ -212,23 +219,26 @@ func cpuRatios(sums []summary) string {
 		return ""
 	}
 	line := "Envoy CPU per request over no-auth: " + strings.Join(parts, "; ") + "."
-	if r, ok := floorRatio(sums, warm); ok {
-		line += fmt.Sprintf(" tokengate's extra CPU per warm request is %.2f× the floor's (target ≤ 1.3×).", r)
+	if r, ok := floorRatio(sums, warm, tokengate, floor); ok {
+		line += fmt.Sprintf(" tokengate's extra CPU per warm request is %.2f× the Wasm floor's (target ≤ 1.3×).", r)
+	}
+	if r, ok := floorRatio(sums, warm, tokengateNative, nativeFloor); ok {
+		line += fmt.Sprintf(" The native module's is %.2f× the native floor's.", r)
 	}
 	return line
 }
 
-// floorRatio is tokengate's extra Envoy CPU per request over no-auth divided
-// by the floor module's (the same exports and host calls, no Go): how far
-// tokengate is from what its call pattern costs in Envoy by itself.
-func floorRatio(sums []summary, scenario string) (float64, bool) {
+// floorRatio is a filter's extra Envoy CPU per request over no-auth divided
+// by its floor module's (the same exports and host calls, no Go): how far
+// the filter is from what its call pattern costs in Envoy by itself.
+func floorRatio(sums []summary, scenario, filter, floorVariant string) (float64, bool) {
 	cpu := map[string]time.Duration{}
 	for _, s := range sums {
 		if s.Scenario == scenario {
 			cpu[s.Variant] = s.CPU
 		}
 	}
-	base, f, tg := cpu[noAuth], cpu[floor], cpu[tokengate]
+	base, f, tg := cpu[noAuth], cpu[floorVariant], cpu[filter]
 	if base == 0 || f <= base || tg == 0 {
 		return 0, false
 	}

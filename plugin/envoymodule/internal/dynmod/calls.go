@@ -40,14 +40,17 @@ const requestHeader = 0 // envoy_dynamic_module_type_http_header_type_RequestHea
 // HeaderReader reads request headers. It keeps its scratch array between
 // calls; use one per thread.
 type HeaderReader struct {
-	raw []C.tg_header
+	raw []C.tg_header // what Envoy returned by the last Read
 }
 
-// Read appends every request header of f to dst[:0] and returns it. Names
-// and values are copied into one new Go allocation, so they stay valid after
-// the hook returns and after headers change.
+// Read appends every request header of f to dst[:0] and returns it,
+// without copying: names and values point into Envoy's header map, so they
+// are valid only until the hook returns or a header changes, and must
+// never be handed back to Envoy (Borrowed tells them apart). Whatever is
+// kept longer must be copied; the gate copies what it caches.
 func (r *HeaderReader) Read(f Filter, dst [][2]string) ([][2]string, error) {
 	dst = dst[:0]
+	r.raw = r.raw[:0]
 	n := int(C.envoy_dynamic_module_callback_http_get_headers_size(C.uintptr_t(f), requestHeader))
 	if n == 0 {
 		return dst, nil
@@ -61,28 +64,41 @@ func (r *HeaderReader) Read(f Filter, dst [][2]string) ([][2]string, error) {
 	if !ok {
 		return dst, errors.New("envoy did not return the request headers (envoy_dynamic_module_callback_http_get_headers failed)")
 	}
-	total := 0
+	r.raw = raw
 	for i := range raw {
-		total += int(raw[i].key_length) + int(raw[i].value_length)
-	}
-	buf := make([]byte, total)
-	at := 0
-	str := func(p *C.char, n C.size_t) string {
-		if n == 0 {
-			return ""
-		}
-		s := buf[at : at+int(n)]
-		copy(s, unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n)))
-		at += int(n)
-		return unsafe.String(&s[0], len(s))
-	}
-	for i := range raw {
-		k := str(raw[i].key_ptr, raw[i].key_length)
-		v := str(raw[i].value_ptr, raw[i].value_length)
-		dst = append(dst, [2]string{k, v})
+		dst = append(dst, [2]string{envoyString(raw[i].key_ptr, raw[i].key_length), envoyString(raw[i].value_ptr, raw[i].value_length)})
 	}
 	return dst, nil
 }
+
+// envoyString is the string at p, n bytes of Envoy's memory.
+func envoyString(p *C.char, n C.size_t) string {
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String((*byte)(unsafe.Pointer(p)), int(n))
+}
+
+// Borrowed reports whether s lies in Envoy's memory as returned by the last
+// Read: such a string must be copied before Envoy is asked to change a
+// header, because the change can free it.
+func (r *HeaderReader) Borrowed(s string) bool {
+	if len(s) == 0 {
+		return false
+	}
+	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	for i := range r.raw {
+		h := &r.raw[i]
+		if within(p, uintptr(unsafe.Pointer(h.key_ptr)), int(h.key_length)) ||
+			within(p, uintptr(unsafe.Pointer(h.value_ptr)), int(h.value_length)) {
+			return true
+		}
+	}
+	return false
+}
+
+// within reports whether p is in the n bytes at base.
+func within(p, base uintptr, n int) bool { return n > 0 && p >= base && p < base+uintptr(n) }
 
 // buffer points Envoy at the bytes of s, which must stay alive (and, being
 // a string, unchanged) during the call.
@@ -151,9 +167,9 @@ func SendResponse(f Filter, status int, headers [][2]string, body []byte) {
 	runtime.KeepAlive(hs)
 }
 
-// WorkerIndex is the index of the Envoy worker thread running f's stream,
-// in [0, Concurrency()).
-func WorkerIndex(f Filter) int {
+// workerIndex is the index of the Envoy worker thread running f's stream,
+// in [0, Concurrency()) for Envoy's workers.
+func workerIndex(f Filter) int {
 	return int(C.envoy_dynamic_module_callback_http_filter_get_worker_index(C.uintptr_t(f)))
 }
 

@@ -19,16 +19,21 @@
 // not pull a second configuration layer in front of the gate.
 //
 // Pointers: Envoy's filter pointer is only valid during the hook that
-// received it. Strings read from Envoy are copied into Go memory before the
-// hook returns (the gate keeps tokens in its cache); strings given to Envoy
-// are passed as pointers into Go memory that holds no Go pointers, or copied
-// into C memory when Envoy reads them as an array (local responses).
+// received it. Request headers are read without copying: the strings point
+// into Envoy's header map, valid until the hook returns or a header changes
+// (the gate copies the token before caching it); HeaderReader.Borrowed tells
+// such strings apart, so that none is handed back to Envoy. Strings given to
+// Envoy are passed as pointers into Go memory that holds no Go pointers, or
+// copied into C memory when Envoy reads them as an array (local responses).
+//
+// Scheduling: each hook that runs Go ends by pacing its worker thread
+// (pace.go), so that Go's system monitor does not take the thread for stuck.
 //
 //	func init() { dynmod.SetModule(myModule{}) }
 //
 //	func (myModule) NewConfig(name string, config []byte) (dynmod.Config, error) { ... }
 //
-//	func (c *myConfig) RequestHeaders(f dynmod.Filter) dynmod.HeadersStatus {
+//	func (c *myConfig) RequestHeaders(f dynmod.Filter, worker int, end bool) dynmod.HeadersStatus {
 //		headers := reader.Read(f, nil)
 //		...
 //		return dynmod.Continue

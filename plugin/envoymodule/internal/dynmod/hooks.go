@@ -35,7 +35,10 @@ type Module interface {
 // worker threads: RequestHeaders is called concurrently from several.
 type Config interface {
 	// RequestHeaders decides on a request. f is valid until it returns.
-	RequestHeaders(f Filter, endOfStream bool) HeadersStatus
+	// worker is the index Envoy gives the thread calling: in
+	// [0, Concurrency()) for its worker threads, and outside it for any
+	// other thread.
+	RequestHeaders(f Filter, worker int, endOfStream bool) HeadersStatus
 	// Destroy is called once, after the last stream using the configuration.
 	Destroy()
 }
@@ -93,7 +96,10 @@ func envoy_dynamic_module_on_http_filter_config_destroy(config C.uintptr_t) {
 //export envoy_dynamic_module_on_http_filter_request_headers
 func envoy_dynamic_module_on_http_filter_request_headers(filter, stream C.uintptr_t, endOfStream C.bool) C.int {
 	cfg := cgo.Handle(stream).Value().(Config)
-	return C.int(cfg.RequestHeaders(Filter(filter), bool(endOfStream)))
+	w := workerIndex(Filter(filter))
+	status := cfg.RequestHeaders(Filter(filter), w, bool(endOfStream))
+	pace(w)
+	return C.int(status)
 }
 
 // Per-route configuration is not supported: returning null makes Envoy
