@@ -79,6 +79,22 @@ func TestSummaryAndRatios(t *testing.T) {
 			t.Error("a ratio of variants that did not run was reported")
 		}
 	})
+	t.Run("an earlier build is compared round by round", func(t *testing.T) {
+		with := append([]sample(nil), s...)
+		for r, f := range []float64{1, 0.8, 1.1} {
+			with = append(with,
+				sample{Variant: tokengateBefore, Scenario: warm, Round: r + 1, Requests: 1000, RPS: 9000 * f},
+				sample{Variant: tokengateNative, Scenario: warm, Round: r + 1, Requests: 1000, RPS: 8000 * f},
+				sample{Variant: nativeBefore, Scenario: warm, Round: r + 1, Requests: 1000, RPS: 10000 * f})
+		}
+		rs := ratios(with)
+		for k, want := range map[string]float64{"warm tokengate/tokengate-before": 1.1, "warm tokengate-native/tokengate-native-before": 0.8,
+			"warm tokengate-native/jwt_authn": 8.0 / 9} {
+			if got := rs[k]; math.Abs(got-want) > 1e-9 {
+				t.Errorf("%s = %v, want %v", k, got, want)
+			}
+		}
+	})
 	t.Run("the report names every variant and ratio", func(t *testing.T) {
 		var b bytes.Buffer
 		writeMarkdown(&b, meta{When: time.Unix(0, 0), Envoy: "Envoy 1.40.0", Rounds: 3, CPUs: 2},

@@ -27,6 +27,8 @@ var (
 		tokengate:       {234, 120, 40, 255},
 		nativeFloor:     {230, 170, 170, 255},
 		tokengateNative: {200, 40, 60, 255},
+		tokengateBefore: {245, 190, 150, 255},
+		nativeBefore:    {235, 130, 140, 255},
 		direct:          {120, 190, 120, 255},
 		tokengateProxy:  {170, 90, 190, 255},
 	}

@@ -60,6 +60,7 @@ const (
 type options struct {
 	envoyBin, wasmPath, outDir, baselinePath string
 	nativePath                               string
+	wasmBefore, nativeBefore                 string // earlier builds to compare with, side by side
 	microPath                                string
 	duration, warmup                         time.Duration
 	concurrency, rounds, pool, workers       int
@@ -72,6 +73,8 @@ func main() {
 	var o options
 	flag.StringVar(&o.envoyBin, "envoy", defaultEnvoy(), "Envoy 1.40 `binary` (default: $TOKENGATE_ENVOY or .venv/bin/envoy)")
 	flag.StringVar(&o.wasmPath, "wasm", "build/out/tokengate.wasm", "the plugin `module` (make wasm builds it)")
+	flag.StringVar(&o.wasmBefore, "wasm-before", "", "an earlier plugin `module` to measure beside -wasm (variant tokengate-before)")
+	flag.StringVar(&o.nativeBefore, "native-before", "", "an earlier native `module`, a libtokengate.so in a directory of its own, to measure beside -native (variant tokengate-native-before)")
 	flag.StringVar(&o.nativePath, "native", "build/out/libtokengate.so", "the native Envoy `module` (make native builds it); empty: leave it out")
 	flag.StringVar(&o.outDir, "out", "build/out/bench", "`directory` for report.md, chart.png and results.json")
 	flag.StringVar(&o.baselinePath, "baseline", "build/bench/baseline.json", "recorded ratios `file` for the -short check")
@@ -130,6 +133,15 @@ func run(ctx context.Context, o options) (int, error) {
 			return 2, errors.New("benchrun: the native module is missing (" + err.Error() + "); run `make native` first, or pass -native=''")
 		}
 		nativeAbs, _ = filepath.Abs(o.nativePath)
+	}
+	for _, before := range []*string{&o.wasmBefore, &o.nativeBefore} {
+		if *before == "" {
+			continue
+		}
+		if _, err := os.Stat(*before); err != nil {
+			return 2, errors.New("benchrun: the earlier module to compare with is missing: " + err.Error())
+		}
+		*before, _ = filepath.Abs(*before)
 	}
 	envoyVersion, err := exec.Command(o.envoyBin, "--version").Output()
 	if err != nil {
@@ -390,6 +402,15 @@ func startEnvoys(o options, work string, upPort int, wasm, native, pluginConfig 
 	if native != "" {
 		variants = append(variants, tokengateNative)
 	}
+	if o.wasmBefore != "" {
+		variants = append(variants, tokengateBefore)
+	}
+	if o.nativeBefore != "" {
+		if filepath.Base(o.nativeBefore) != "libtokengate.so" {
+			return nil, errors.New("benchrun: -native-before must name a libtokengate.so (Envoy loads the module by that name from its directory)")
+		}
+		variants = append(variants, nativeBefore)
+	}
 	noopWasm := ""
 	if o.noop {
 		noopWasm = filepath.Join(work, "noop.wasm")
@@ -435,13 +456,20 @@ func startEnvoys(o options, work string, upPort int, wasm, native, pluginConfig 
 			yaml, err = envoy.RenderJWTAuthn(envoy.JWTAuthn{AdminPort: admin, ListenPort: listen, UpstreamPort: upPort,
 				Issuer: benchIssuer, Audiences: []string{benchAudience}, JWKS: string(idp.JWKS()),
 				Claim: "sub", ClaimHeader: "x-user", CacheSize: o.cacheSize})
-		case tokengate:
+		case tokengate, tokengateBefore:
+			path := wasm
+			if v == tokengateBefore {
+				path = o.wasmBefore
+			}
 			yaml, err = envoy.Render(envoy.Bootstrap{AdminPort: admin, ListenPort: listen, UpstreamPort: upPort,
-				WasmPath: wasm, PluginConfig: pluginConfig, FailurePolicy: "FAIL_CLOSED"})
-		case tokengateNative, nativeFloor:
+				WasmPath: path, PluginConfig: pluginConfig, FailurePolicy: "FAIL_CLOSED"})
+		case tokengateNative, nativeFloor, nativeBefore:
 			dir := filepath.Dir(native)
-			if v == nativeFloor {
+			switch v {
+			case nativeFloor:
 				dir = floorNativeDir
+			case nativeBefore:
+				dir = filepath.Dir(o.nativeBefore)
 			}
 			env = []string{"ENVOY_DYNAMIC_MODULES_SEARCH_PATH=" + dir}
 			yaml, err = envoy.RenderNative(envoy.Native{AdminPort: admin, ListenPort: listen, UpstreamPort: upPort, PluginConfig: pluginConfig})

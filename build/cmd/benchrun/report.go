@@ -18,11 +18,14 @@ const (
 	tokengate       = "tokengate"
 	nativeFloor     = "native-floor" // build/internal/floornative: the native module's calls, no Go
 	tokengateNative = "tokengate-native"
+	tokengateBefore = "tokengate-before"        // -wasm-before
+	nativeBefore    = "tokengate-native-before" // -native-before
 	direct          = "direct"
 	tokengateProxy  = "tokengate-proxy"
 )
 
-var variantOrder = []string{noAuth, jwtAuthn, floor, goNoop, goHostWork, tokengate, nativeFloor, tokengateNative, direct, tokengateProxy}
+var variantOrder = []string{noAuth, jwtAuthn, floor, goNoop, goHostWork, tokengateBefore, tokengate, nativeFloor, nativeBefore,
+	tokengateNative, direct, tokengateProxy}
 
 // Scenarios: the same token on every request, or a fresh one each time.
 const (
@@ -97,7 +100,7 @@ func median[T int64 | float64 | time.Duration](v []T) T {
 // ratioPairs are the comparisons the report and the baseline check use:
 // numerator and denominator variants, per scenario.
 var ratioPairs = [][2]string{{tokengate, jwtAuthn}, {tokengate, noAuth}, {tokengateNative, jwtAuthn}, {tokengateNative, noAuth},
-	{tokengateProxy, direct}, {tokengateProxy, tokengate}}
+	{tokengateProxy, direct}, {tokengateProxy, tokengate}, {tokengate, tokengateBefore}, {tokengateNative, nativeBefore}}
 
 // baselinePairs are the ratios CI checks (build/bench/baseline.json): the
 // Envoy ones, which the short run measures.
