@@ -37,20 +37,31 @@ func TestParsedKeysAnswerOnlyForThemselves(t *testing.T) {
 		}
 		return r.OK
 	}
+	cached := func(i int) (bool, int) {
+		parsed.mu.Lock()
+		defer parsed.mu.Unlock()
+		_, ok := parsed.keys[string(spki(t, &keys[i].PublicKey))]
+		return ok, len(parsed.keys)
+	}
+	parsed.mu.Lock()
+	clear(parsed.keys)
+	parsed.mu.Unlock()
+	verify(0, 0)
+	verify(1, 1)
+	if ok0, _ := cached(0); !ok0 {
+		t.Fatal("the first key is not kept once a second one is")
+	}
 	for round := range 2 { // the second round answers from the cache where it can
 		for i := range keys {
 			if !verify(i, i) {
 				t.Fatalf("round %d: key %d refuses its own signature", round, i)
 			}
+			if ok, n := cached(i); !ok || n > maxParsedKeys {
+				t.Fatalf("round %d, key %d: kept %v, %d keys cached; want it kept and at most %d", round, i, ok, n, maxParsedKeys)
+			}
 			if j := (i + 1) % len(keys); verify(i, j) {
 				t.Fatalf("round %d: key %d accepts key %d's signature", round, i, j)
 			}
-		}
-		parsed.mu.Lock()
-		n := len(parsed.keys)
-		parsed.mu.Unlock()
-		if n > maxParsedKeys {
-			t.Fatalf("round %d: %d keys cached, want at most %d", round, n, maxParsedKeys)
 		}
 	}
 }

@@ -69,15 +69,7 @@ func Check(b []byte) error { return CheckDepth(b, MaxDepth) }
 // it, nested at most max levels. It returns nil or an *Error.
 func CheckDepth(b []byte, max int) error {
 	p := checkers.Get().(*pooled)
-	p.checker = checker{b: b, stack: p.stack[:0], keys: p.keys[:0], scratch: p.scratch}
-	err := p.run(max)
-	clear(p.stack[:]) // no member sets kept alive
-	p.checker = checker{scratch: p.checker.scratch}
-	for i, s := range p.scratch {
-		if cap(s) > maxKeptScratch {
-			p.scratch[i] = nil
-		}
-	}
+	err := p.check(b, max)
 	checkers.Put(p)
 	return err
 }
@@ -97,6 +89,22 @@ type pooled struct {
 
 // maxKeptScratch bounds the decoding buffers a pooled checker keeps.
 const maxKeptScratch = 4 << 10
+
+// check runs the checker on b, then lets go of b, of the member sets and of
+// any decoding buffer over maxKeptScratch: a pooled checker keeps nothing of
+// the document it checked, and stays small.
+func (p *pooled) check(b []byte, max int) error {
+	p.checker = checker{b: b, stack: p.stack[:0], keys: p.keys[:0], scratch: p.scratch}
+	err := p.run(max)
+	clear(p.stack[:])
+	p.checker = checker{scratch: p.scratch}
+	for i, s := range p.scratch {
+		if cap(s) > maxKeptScratch {
+			p.scratch[i] = nil
+		}
+	}
+	return err
+}
 
 // Valid reports whether Check accepts b.
 func Valid(b []byte) bool { return Check(b) == nil }

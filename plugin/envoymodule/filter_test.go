@@ -83,7 +83,10 @@ func (r *recorder) SendResponse(status int, headers [][2]string, body []byte) {
 func (r *recorder) Log(dynmod.Level, string)     {}
 func (r *recorder) LogEnabled(dynmod.Level) bool { return true }
 
-func TestFilterAppliesTheDecisionAsTheWasmFilterDoes(t *testing.T) {
+// aliceToken is a test issuer and a token it signed for alice, audience
+// api://scoring.
+func aliceToken(t *testing.T) (*issuer.Issuer, string) {
+	t.Helper()
 	iss, err := issuer.New("https://idp.test/realms/ml", issuer.RS256)
 	if err != nil {
 		t.Fatal(err)
@@ -92,6 +95,11 @@ func TestFilterAppliesTheDecisionAsTheWasmFilterDoes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return iss, tok
+}
+
+func TestFilterAppliesTheDecisionAsTheWasmFilterDoes(t *testing.T) {
+	iss, tok := aliceToken(t)
 	cfg := `{"realm": "models", "ambiguous_paths": "rewrite",
   "providers": {"corp": {"issuer": "` + iss.URL + `", "audiences": ["api://scoring"], "jwks": ` + string(iss.JWKS()) + `,
     "claim_to_headers": [{"claim": "sub", "header": "x-user"}]},
@@ -222,14 +230,7 @@ func (*still) LogEnabled(dynmod.Level) bool          { return false }
 // A request whose token is in the verified-token cache allocates nothing
 // in the native module either: no garbage, so no GC work on Envoy's threads.
 func TestCachedRequestAllocatesNothing(t *testing.T) {
-	iss, err := issuer.New("https://idp.test/realms/ml", issuer.RS256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := iss.Mint(issuer.Claims{"sub": "alice", "aud": "api://scoring"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	iss, tok := aliceToken(t)
 	c, _, err := newConfig([]byte(`{"providers": {"corp": {"issuer": "`+iss.URL+`", "audiences": ["api://scoring"],
   "jwks": `+string(iss.JWKS())+`, "claim_to_headers": [{"claim": "sub", "header": "x-user"}]}}}`), 1)
 	if err != nil {
