@@ -94,8 +94,8 @@ abi: wasm ## check the module's imports against Envoy's host functions
 
 bench: wasm native envoy ## the benchmark suite (Envoy side by side: Wasm, native, floors, jwt_authn; Go host; micro); report in build/out/bench/
 	@mkdir -p $(OUT)/bench
-	set -o pipefail; TOKENGATE_WASM=$(CURDIR)/$(WASM) $(GO) test -run '^$$' -bench . -benchmem \
-	  ./plugin/ ./plugin/internal/gate/ ./host/ ./host/hostcrypto/ | tee $(OUT)/bench/micro.txt
+	set -o pipefail; TOKENGATE_WASM=$(CURDIR)/$(WASM) TOKENGATE_NATIVE=$(CURDIR)/$(OUT)/libtokengate.so $(GO) test -run '^$$' -bench . -benchmem \
+	  ./plugin/ ./plugin/internal/gate/ ./host/ ./host/hostcrypto/ ./build/internal/hookdriver/ | tee $(OUT)/bench/micro.txt
 	$(GO) run ./build/cmd/benchrun -envoy $(ENVOY) -wasm $(WASM) -native $(OUT)/libtokengate.so -out $(OUT)/bench -micro $(OUT)/bench/micro.txt
 
 bench-short: wasm native envoy ## CI benchmark (~1 min): fails if a ratio falls below half of build/bench/baseline.json

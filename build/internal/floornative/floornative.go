@@ -12,10 +12,8 @@ package floornative
 
 import (
 	_ "embed"
-	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
+
+	"github.com/tokengate/tokengate/build/internal/cc"
 )
 
 //go:embed c/floor.c
@@ -25,21 +23,7 @@ var source []byte
 func Source() []byte { return source }
 
 // Build compiles the floor module into dir/libtokengate.so (the file name
-// Envoy looks for with the module name "tokengate") with $CC, or cc, and
-// returns its path.
+// Envoy looks for with the module name "tokengate") and returns its path.
 func Build(dir string) (string, error) {
-	cc := os.Getenv("CC")
-	if cc == "" {
-		cc = "cc"
-	}
-	src := filepath.Join(dir, "floor.c")
-	if err := os.WriteFile(src, source, 0o600); err != nil {
-		return "", err
-	}
-	out := filepath.Join(dir, "libtokengate.so")
-	if b, err := exec.Command(cc, "-O2", "-shared", "-fPIC", "-o", out, src).CombinedOutput(); err != nil {
-		return "", errors.New("floornative: compiling the floor module with " + cc + " failed (install a C compiler, or set CC): " +
-			err.Error() + "\n" + string(b))
-	}
-	return out, nil
+	return cc.Compile(dir, "floor.c", source, "libtokengate.so", []string{"-O2", "-shared", "-fPIC"}, nil)
 }
