@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tokengate/tokengate/internal/jwk"
 )
 
 // Key is one cookie key: the id written in front of every value it seals,
@@ -179,7 +181,9 @@ func (c *Codec) Open(purpose, sealed string, now time.Time) ([]byte, error) {
 			break
 		}
 	}
-	raw, err := base64.RawURLEncoding.Strict().DecodeString(data)
+	// jwk.DecodeSegment checks the alphabet first: Go's decoder skips line
+	// breaks, which would make other spellings of a value Seal made.
+	raw, err := jwk.DecodeSegment(data)
 	if err != nil || len(raw) < nonceSize+8+tagSize {
 		return nil, ErrMalformed
 	}

@@ -66,6 +66,8 @@ func TestOpenRefusesWhatItDidNotSeal(t *testing.T) {
 		{name: "a value cut to the header is malformed", codec: c, purpose: "session", sealed: "v1.k1.", now: t0, want: ErrMalformed},
 		{name: "another version is malformed", codec: c, purpose: "session", sealed: "v2" + sealed[2:], now: t0, want: ErrMalformed},
 		{name: "padding is malformed", codec: c, purpose: "session", sealed: sealed + "==", now: t0, want: ErrMalformed},
+		{name: "a line break inside the sealed value is malformed, not another spelling of it", codec: c, purpose: "session",
+			sealed: sealed[:len("v1.k1.")+4] + "\n" + sealed[len("v1.k1.")+4:], now: t0, want: ErrMalformed},
 		{name: "standard base64 is malformed", codec: c, purpose: "session", sealed: "v1.k1.ab+/" + strings.Repeat("A", 60), now: t0, want: ErrMalformed},
 		{name: "a key id with a dot is malformed", codec: c, purpose: "session", sealed: "v1.k.1.AAAA", now: t0, want: ErrMalformed},
 		{name: "an empty value is malformed", codec: c, purpose: "session", sealed: "", now: t0, want: ErrMalformed},
