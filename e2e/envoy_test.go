@@ -28,8 +28,8 @@ func upstream(t *testing.T) (*httptest.Server, *atomic.Int64) {
 		w.Header().Set("content-type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"path":          r.URL.RequestURI(),
-			"authorization": r.Header.Get("Authorization"),
-			"x-user":        r.Header.Get("X-User"),
+			"authorization": strings.Join(r.Header.Values("Authorization"), ","),
+			"x-user":        strings.Join(r.Header.Values("X-User"), ","), // every value: a forged one left behind shows
 		})
 	}))
 	t.Cleanup(srv.Close)
@@ -221,7 +221,8 @@ func runBearerCases(t *testing.T, p *proxy, hits *atomic.Int64, cases []bearerCa
 			before := hits.Load()
 			var extra [][2]string
 			if tt.forgedUser {
-				extra = append(extra, [2]string{"X-User", "mallory"})
+				// Twice: replacing the first value must not leave the second.
+				extra = append(extra, [2]string{"X-User", "mallory"}, [2]string{"X-User", "mallory-again"})
 			}
 			r := p.get(t, client, tt.path, tt.authorization, extra...)
 			if tt.status != 0 && r.status != tt.status {
