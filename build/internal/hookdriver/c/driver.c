@@ -80,7 +80,7 @@ static void* worker(void* arg) {
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 	for (long i = 0; i < calls; i++) {
 		if (gap_us > 0) {
-			struct timespec pause = {0, gap_us * 1000};
+			struct timespec pause = {gap_us / 1000000, (gap_us % 1000000) * 1000};
 			nanosleep(&pause, 0);
 		}
 		clock_gettime(CLOCK_MONOTONIC, &a);
@@ -90,7 +90,6 @@ static void* worker(void* arg) {
 	}
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
 	clock_gettime(CLOCK_MONOTONIC, &w1);
-
 	wall_ns = since(w0, w1);
 	cpu_ns = since(c0, c1);
 	return 0;
